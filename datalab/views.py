@@ -1,0 +1,24 @@
+"""The few views that belong to the project rather than to an app."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def healthz(request) -> JsonResponse:
+    """Liveness and metadata-database readiness, for load balancers and `make run`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "event_store": settings.EVENT_STORE})
+
+
+@require_GET
+def dashboard(request) -> HttpResponse:
+    """The Vue dashboard's entry page once built (static/dist), else a plain start page."""
+    index = settings.BASE_DIR / "static" / "dist" / "index.html"
+    if index.is_file():
+        return HttpResponse(index.read_text(), content_type="text/html")
+    return render(request, "datalab/start.html")

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole suite, with the real services it needs. Called by `make test` (and so by CI).
+# Under CI=true a service that cannot be started fails the run; tests never skip it there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export DATALAB_DATA_DIR="$PWD/var/test"
+rm -rf "$DATALAB_DATA_DIR" && mkdir -p "$DATALAB_DATA_DIR"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "lint (ruff)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+step "services: Redis, PostgreSQL, Cassandra, Chromium"
+bash infra/redis.sh start
+export DATALAB_TEST_REDIS_URL="$(bash infra/redis.sh url)"
+bash infra/postgres.sh start
+PG_URL="$(bash infra/postgres.sh url)"
+bash infra/cassandra.sh start
+export DATALAB_TEST_CASSANDRA_HOSTS=127.0.0.1
+export DATALAB_TEST_CASSANDRA_PORT="${DATALAB_CASSANDRA_PORT:-9042}"
+export DATALAB_TEST_CHROMIUM="$(bash infra/chromium.sh)"
+
+if [ -f static/package.json ]; then
+  step "frontend unit tests (vitest)"
+  (cd static && npm test --silent)
+fi
+
+step "suite on SQLite (every test)"
+"$PY" -m pytest -q -p no:cacheprovider
+
+step "database-backed suite on PostgreSQL"
+DATABASE_URL="$PG_URL" "$PY" -m pytest -q -p no:cacheprovider -m "not browser and not cassandra"
