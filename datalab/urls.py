@@ -9,6 +9,7 @@ handler500 = "datalab.errors.json_500"
 
 api_v1 = [
     path("", include("orgs.urls")),
+    path("", include("apps_registry.urls")),
 ]
 
 urlpatterns = [
