@@ -27,7 +27,7 @@ run: install frontend
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "datalab is starting on http://$(HOST):$(PORT)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) datalab.asgi:application
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 # Every test: starts Redis, PostgreSQL, Cassandra and installs Chromium when missing.
 test: install frontend

@@ -38,6 +38,12 @@ EDITABLE_FIELDS = (
 MAX_TAGS = 5
 
 
+def locked_for_update(app: App) -> App:
+    """The app's current row, locked until the transaction ends: services decide on fresh
+    state, never on a caller's possibly stale instance."""
+    return App.objects.select_for_update().get(pk=app.pk)
+
+
 def require_owner(app: App, actor) -> None:
     if not app.is_owner(actor):
         raise Forbidden("Only the app's owner may do this.", code="owner_only")
@@ -118,6 +124,7 @@ def app_update(*, app: App, actor: User, **changes) -> App:
     """Change an app's settings or visibility (owner only). The URL of a locked app is part of
     its token's contract (the allowed origin), so it changes only after unlocking."""
     require_owner(app, actor)
+    app = locked_for_update(app)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput("Unknown fields.", fields={k: ["Not editable."] for k in unknown})
@@ -127,7 +134,7 @@ def app_update(*, app: App, actor: User, **changes) -> App:
     becomes_public = changes.get("is_public") and not app.is_public
     for field, value in changes.items():
         setattr(app, field, value)
-    _save_unique(app)
+    _save_unique(app, update_fields=[*changes, "updated_at"])
     if becomes_public:
         # Public apps take no invitations: pending ones lapse.
         app.invites.filter(status=Invite.Status.PENDING).update(
@@ -141,7 +148,7 @@ def app_update(*, app: App, actor: User, **changes) -> App:
 def app_lock(*, app: App, actor: User) -> App:
     """Lock the app's configuration (issuing a token does this). Owner only."""
     require_owner(app, actor)
-    app = App.objects.select_for_update().get(pk=app.pk)
+    app = locked_for_update(app)
     if not app.locked:
         app.locked_at = tz.now()
         app.locked_by = actor
@@ -155,7 +162,7 @@ def app_unlock(*, app: App, actor: User) -> App:
     """Unlock: every token of the app stops working and a new data epoch starts; the old
     epoch's partitions are retired for archiving."""
     require_owner(app, actor)
-    app = App.objects.select_for_update().get(pk=app.pk)
+    app = locked_for_update(app)
     if not app.locked:
         raise Conflict("The app is not locked.", code="not_locked")
     RetiredPartition.objects.get_or_create(

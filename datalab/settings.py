@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "corsheaders",
     "channels",
+    "datalab",
     "accounts",
     "orgs",
     "apps_registry",
@@ -109,7 +110,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [d for d in (BASE_DIR / "static" / "dist",) if d.is_dir()]
+# Built front-end assets: the dashboard (static/dist) and the snippet (static/client/dist,
+# served as /static/datalab.js).
+STATICFILES_DIRS = [
+    d for d in (BASE_DIR / "static" / "dist", BASE_DIR / "static" / "client" / "dist") if d.is_dir()
+]
 SERVESTATIC_USE_FINDERS = DEBUG
 SERVESTATIC_KEEP_ONLY_HASHED_FILES = False
 
@@ -126,7 +131,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("DATALAB_CSRF_TRUSTED_ORIGINS", [])
 CORS_ALLOWED_ORIGINS = env_list("DATALAB_CORS_ORIGINS", [])
-CORS_URLS_REGEX = r"^/api/.*$"
+# The ingest fallback answers CORS itself, for the origin of the app whose token it carries.
+CORS_URLS_REGEX = r"^/api/(?!v1/ingest$).*$"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -183,6 +189,10 @@ EVENT_STORE = env_choice("DATALAB_EVENT_STORE", "sqlite", ("sqlite", "cassandra"
 EVENT_STORE_SQLITE_PATH = Path(
     env_str("DATALAB_EVENTS_SQLITE_PATH", str(DATA_DIR / "events.sqlite3"))
 )
+INGEST_RATE = env_int("DATALAB_INGEST_RATE", 500, minimum=1)  # events/s per connection
+INGEST_BURST = env_int("DATALAB_INGEST_BURST", 2000, minimum=100)
+INGEST_IDLE_SECONDS = env_int("DATALAB_INGEST_IDLE_SECONDS", 300, minimum=5)
+INGEST_STORE_RETRY_SECONDS = env_int("DATALAB_INGEST_STORE_RETRY_SECONDS", 10, minimum=0)
 CASSANDRA = {
     "hosts": env_list("DATALAB_CASSANDRA_HOSTS", ["127.0.0.1"]),
     "port": env_int("DATALAB_CASSANDRA_PORT", 9042, minimum=1),

@@ -10,6 +10,11 @@ handler500 = "datalab.errors.json_500"
 api_v1 = [
     path("", include("orgs.urls")),
     path("", include("apps_registry.urls")),
+    path("", include("funnels.urls")),
+    path("", include("tokens.urls")),
+    path("", include("ingest.urls")),
+    path("", include("live.urls")),
+    path("", include("insights.urls")),
 ]
 
 urlpatterns = [

@@ -90,3 +90,49 @@ def unverified_colleague(make_user):
 def stranger(make_user):
     """A verified user of another organization."""
     return make_user("eve@other.test", first_name="Eve")
+
+
+# --- the event store and a tracked app ---------------------------------------------------------
+
+TRACKED_CONFIG = {
+    "funnel": {
+        "order": "ordered",
+        "window_seconds": 3600,
+        "stages": [
+            {"name": "Landing", "kind": "page", "match": "/"},
+            {"name": "Product", "kind": "page", "match": "/products/{id}"},
+            {"name": "Buy", "kind": "click", "match": "#buy"},
+            {"name": "Signup", "kind": "event", "match": "signup"},
+        ],
+    },
+    "campaigns": [{"name": "Spring", "utm_source": "newsletter", "utm_campaign": "spring"}],
+    "elements": [{"name": "Pricing CTA", "selector": "#pricing a.cta"}],
+}
+APP_ORIGIN = "https://shop.acme.test"
+
+
+@pytest.fixture
+def event_store(settings, tmp_path):
+    """A fresh embedded event store (and writer) in a temporary file."""
+    from ingest.eventstore import get_store, reset_store
+
+    settings.EVENT_STORE = "sqlite"
+    settings.EVENT_STORE_SQLITE_PATH = tmp_path / "events.sqlite3"
+    reset_store()
+    yield get_store()
+    reset_store()
+
+
+@pytest.fixture
+def tracked_app(owner, event_store):
+    """A locked app with a funnel, a campaign and a tracked element, and its token."""
+    from apps_registry import services as app_services
+    from funnels import services as funnel_services
+    from tokens import services as token_services
+
+    app = app_services.app_create(owner=owner, name="Shop", url=APP_ORIGIN, tags=["web"])
+    funnel_services.config_update(app=app, actor=owner, data=TRACKED_CONFIG, version=1)
+    issued = token_services.token_issue(app=app, actor=owner)
+    app.refresh_from_db()
+    app.token = issued.token
+    return app

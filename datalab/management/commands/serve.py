@@ -1,0 +1,52 @@
+"""python manage.py serve [--host H] [--port P] [--proxy-headers]
+
+daphne (ASGI: HTTP and websockets) with an access log that never writes client IP addresses.
+"""
+
+import atexit
+import sys
+
+from daphne.access import AccessLogGenerator
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
+from django.core.management.base import BaseCommand
+
+
+class PrivateAccessLog(AccessLogGenerator):
+    """daphne's NCSA-style access log with the client address left out."""
+
+    def write_entry(self, host, date, request, status=None, length=None, ident=None, user=None):
+        super().write_entry("-", date, request, status, length, ident, user)
+
+
+class Command(BaseCommand):
+    help = "Serve datalab (HTTP and websockets) with daphne; no IPs in the access log."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--proxy-headers",
+            action="store_true",
+            help="take the client address from X-Forwarded-For (behind a trusted proxy)",
+        )
+        parser.add_argument("--no-access-log", action="store_true")
+
+    def handle(self, *args, **options):
+        from datalab.asgi import application
+        from ingest.eventstore.writer import reset_writer
+
+        atexit.register(reset_writer)  # commit what is queued when the server stops
+        proxy = options["proxy_headers"]
+        Server(
+            application=application,
+            endpoints=build_endpoint_description_strings(
+                host=options["host"], port=options["port"]
+            ),
+            action_logger=None if options["no_access_log"] else PrivateAccessLog(sys.stdout),
+            websocket_max_message_size=1024 * 1024,
+            proxy_forwarded_address_header="X-Forwarded-For" if proxy else None,
+            proxy_forwarded_port_header="X-Forwarded-Port" if proxy else None,
+            proxy_forwarded_proto_header="X-Forwarded-Proto" if proxy else None,
+            verbosity=options["verbosity"],
+        ).run()

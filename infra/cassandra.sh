@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Local single-node Apache Cassandra 5.0 for development and tests, run from Maven Central jars.
+#   infra/cassandra.sh start|stop|status
+# Env: DATALAB_CASSANDRA_PORT (CQL, 9042), CASSANDRA_STORAGE_PORT (7000), CASSANDRA_JMX_PORT (7199),
+#      CASSANDRA_DIR (<repo>/var/cassandra), CASSANDRA_HEAP (512m), CASSANDRA_START_TIMEOUT (240 s).
+# See docs/cassandra.md for the flags, figures and troubleshooting.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+cql_port="${DATALAB_CASSANDRA_PORT:-9042}"
+storage_port="${CASSANDRA_STORAGE_PORT:-7000}"
+jmx_port="${CASSANDRA_JMX_PORT:-7199}"
+dir="${CASSANDRA_DIR:-$repo/var/cassandra}"
+heap="${CASSANDRA_HEAP:-512m}"
+timeout_s="${CASSANDRA_START_TIMEOUT:-240}"
+lib="$dir/lib"
+pidfile="$dir/cassandra.pid"
+log="$dir/logs/system.log"
+out="$dir/logs/stdout.log"
+python="$repo/.venv/bin/python"
+
+say() { echo "cassandra: $*" >&2; }
+
+# True when a CQL server answers a native-protocol OPTIONS request (with SUPPORTED) on the port.
+cql_answers() {
+  # shellcheck disable=SC2016  # the inner script gets the port as $1
+  timeout 3 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "\x04\x00\x00\x00\x05\x00\x00\x00\x00" >&3
+    reply="$(head -c 5 <&3 | od -An -tx1 | tr -d " \n")"
+    [ "$reply" = "8400000006" ]' _ "$cql_port" 2>/dev/null
+}
+
+# A real query through the Python driver, when the project venv has it.
+cql_query_works() {
+  if [ -x "$python" ] && "$python" -c 'import cassandra' 2>/dev/null; then
+    "$python" - "$cql_port" <<'EOF'
+import sys
+from cassandra.cluster import Cluster
+cluster = Cluster(["127.0.0.1"], port=int(sys.argv[1]), connect_timeout=5)
+try:
+    cluster.connect().execute("SELECT release_version FROM system.local", timeout=10).one()
+finally:
+    cluster.shutdown()
+EOF
+  else
+    grep -q "Starting listening for CQL clients" "$log"
+  fi
+}
+
+running_pid() {
+  local pid
+  pid="$(cat "$pidfile" 2>/dev/null)" || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q CassandraDaemon "/proc/$pid/cmdline" 2>/dev/null \
+    && echo "$pid"
+}
+
+fetch_jars() {
+  ls "$lib"/cassandra-all-*.jar >/dev/null 2>&1 && return 0
+  say "downloading Cassandra jars into $lib (once)"
+  rm -rf "$lib.tmp"
+  if ! mvn -B -q -f "$here/cassandra/pom.xml" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DoutputDirectory="$lib.tmp" -DincludeScope=runtime >"$dir/logs/mvn.log" 2>&1; then
+    tail -n 40 "$dir/logs/mvn.log" >&2; say "jar download failed (log: $dir/logs/mvn.log)"; exit 1
+  fi
+  mv "$lib.tmp" "$lib"
+  local jars=("$lib"/*.jar)
+  say "${#jars[@]} jars, $(du -sh "$lib" | cut -f1)"
+}
+
+jvm_flags() {
+  local jamm=("$lib"/jamm-*.jar)
+  echo "-Xms$heap -Xmx$heap -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Xss256k"
+  echo "-javaagent:${jamm[0]} -Djdk.attach.allowAttachSelf=true -Djava.net.preferIPv4Stack=true"
+  echo "-Dio.netty.tryReflectionSetAccessible=true"
+  # From Cassandra 5.0's conf/jvm17-server.options.
+  local m
+  for m in java.base/jdk.internal.misc java.management.rmi/com.sun.jmx.remote.internal.rmi \
+           java.rmi/sun.rmi.registry java.rmi/sun.rmi.server java.sql/java.sql java.base/java.lang.ref \
+           jdk.unsupported/sun.misc jdk.compiler/com.sun.tools.javac.file jdk.attach/sun.tools.attach; do
+    echo "--add-exports $m=ALL-UNNAMED"
+  done
+  for m in java.base/java.lang.module java.base/jdk.internal.loader java.base/jdk.internal.ref \
+           java.base/jdk.internal.reflect java.base/jdk.internal.math java.base/jdk.internal.module \
+           java.base/jdk.internal.util.jar jdk.management/com.sun.management.internal java.base/sun.nio.ch \
+           java.base/java.io java.base/java.lang.reflect jdk.compiler/com.sun.tools.javac java.base/java.lang \
+           java.base/java.util java.base/java.nio java.base/java.util.concurrent \
+           java.base/java.util.concurrent.atomic; do
+    echo "--add-opens $m=ALL-UNNAMED"
+  done
+}
+
+start() {
+  if cql_answers; then say "already answering CQL on 127.0.0.1:$cql_port"; return 0; fi
+  mkdir -p "$dir/conf" "$dir/logs" "$dir/triggers"
+  exec 9>"$dir/start.lock"
+  flock 9  # parallel starts on one CASSANDRA_DIR: the first one launches, the others wait
+  if cql_answers; then say "already answering CQL on 127.0.0.1:$cql_port"; return 0; fi
+  local pid
+  if pid="$(running_pid)"; then
+    grep -q "native_transport_port: $cql_port\$" "$dir/conf/cassandra.yaml" \
+      || { say "node $pid of $dir runs with another CQL port: stop it first"; exit 1; }
+    say "node $pid is starting, waiting for it"
+  else
+    fetch_jars
+    sed -e "s/@CQL_PORT@/$cql_port/" \
+        -e "s/@STORAGE_PORT@/$storage_port/" "$here/cassandra/cassandra.yaml.in" >"$dir/conf/cassandra.yaml"
+    [ -f "$log" ] && mv "$log" "$log.prev"
+    say "starting on CQL port $cql_port (storage $storage_port, JMX $jmx_port, heap $heap, dir $dir)"
+    # shellcheck disable=SC2046  # one flag per word
+    setsid nohup java $(jvm_flags) \
+      -Dcassandra.config="file://$dir/conf/cassandra.yaml" \
+      -Dcassandra.storagedir="$dir" -Dcassandra.logdir="$dir/logs" \
+      -Dlogback.configurationFile="$here/cassandra/logback.xml" \
+      -Dcassandra-foreground=yes -Dcassandra.jmx.local.port="$jmx_port" \
+      -Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.triggers_dir="$dir/triggers" \
+      -cp "$dir/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon \
+      </dev/null >"$out" 2>&1 9>&- &
+    pid=$!
+    echo "$pid" >"$pidfile"
+  fi
+  local t0=$SECONDS
+  until cql_answers && cql_query_works 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then fail "node $pid exited"; fi
+    if (( SECONDS - t0 > timeout_s )); then fail "not ready after ${timeout_s}s (node $pid left starting; \"$0 stop\" ends it)"; fi
+    sleep 1
+  done
+  say "ready on 127.0.0.1:$cql_port after $((SECONDS - t0))s (pid $pid)"
+}
+
+fail() {
+  say "$1; last 40 lines of $log:"
+  tail -n 40 "$log" >&2 2>/dev/null || true
+  if [ -s "$out" ]; then say "last lines of $out:"; tail -n 20 "$out" >&2; fi
+  exit 1
+}
+
+stop() {
+  local pid
+  if ! pid="$(running_pid)"; then say "not running"; rm -f "$pidfile"; return 0; fi
+  say "stopping node $pid"
+  kill "$pid"
+  for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then say "still alive after 30s, killing"; kill -9 "$pid"; fi
+  rm -f "$pidfile"
+  say "stopped"
+}
+
+status() {
+  local pid=""
+  pid="$(running_pid)" || true
+  if cql_answers; then
+    echo "cassandra: running, CQL on 127.0.0.1:$cql_port${pid:+ (pid $pid)}"
+  elif [ -n "$pid" ]; then
+    echo "cassandra: starting (pid $pid), CQL port $cql_port not answering yet"; return 1
+  else
+    echo "cassandra: not running (CQL port $cql_port)"; return 1
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,152 @@
+"""The ingest websocket: /ws/ingest?token=TOKEN (protocol in docs/ingest-protocol.md).
+
+Thin: authenticate at connect (token, Origin), then per frame parse, validate, commit through
+the write-behind writer, and ack only what is committed. The per-frame path never touches the
+ORM, so it skips Channels' per-message database-connection housekeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from urllib.parse import parse_qs
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from ingest import constants as c
+from ingest import services
+from ingest.eventstore.base import StoreUnavailable
+from ingest.eventstore.writer import get_writer
+from live import realtime
+
+log = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    """Events per second allowed on one connection, with a burst."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.capacity, self.tokens = rate, burst, burst
+        self.updated = time.monotonic()
+
+    def take(self, count: int) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if count > self.tokens:
+            return False
+        self.tokens -= count
+        return True
+
+
+def header(scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+class IngestConsumer(AsyncWebsocketConsumer):
+    connection: services.Connection | None = None
+
+    async def dispatch(self, message):
+        # Frames never touch the ORM: skip the per-message close_old_connections hop.
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
+    async def connect(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        token = (query.get("token") or [None])[0]
+        try:
+            self.connection = await database_sync_to_async(services.open_connection)(
+                token=token,
+                origin=header(self.scope, b"origin"),
+                user_agent=header(self.scope, b"user-agent"),
+                ip=(self.scope.get("client") or ("", 0))[0] or "",
+            )
+        except services.ConnectionRefused as exc:
+            log.info("ingest handshake refused (%s): %s", exc.code, exc.reason)
+            await self.accept()
+            await self.close(code=exc.code)
+            return
+        self.bucket = TokenBucket(settings.INGEST_RATE, settings.INGEST_BURST)
+        self.last_frame = time.monotonic()
+        await self.accept()
+        await self.send(text_data=orjson.dumps(self.connection.hello()).decode())
+        self.idle_watch = asyncio.create_task(self._close_when_idle())
+
+    async def disconnect(self, code):
+        watch = getattr(self, "idle_watch", None)
+        if watch is not None:
+            watch.cancel()
+        if self.connection is not None and self.connection.dropped:
+            await database_sync_to_async(services.record_dropped)(self.connection)
+
+    async def _close_when_idle(self):
+        timeout = settings.INGEST_IDLE_SECONDS
+        while True:
+            await asyncio.sleep(max(1.0, timeout - (time.monotonic() - self.last_frame)))
+            if time.monotonic() - self.last_frame >= timeout:
+                await self.close(code=c.TOO_SLOW)
+                return
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.connection is None:
+            return
+        self.last_frame = time.monotonic()
+        data = text_data if text_data is not None else bytes_data
+        if data is None or len(data) > c.MAX_FRAME_BYTES:
+            await self.close(code=c.TOO_LARGE if data else c.BAD_MESSAGE)
+            return
+        try:
+            message = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            await self.close(code=c.BAD_MESSAGE)
+            return
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == c.PING:
+            await self.send(text_data='{"type":"pong"}')
+            return
+        events = message.get("events") if kind == c.BATCH else None
+        if not isinstance(events, list) or len(events) > c.MAX_BATCH:
+            await self.close(code=c.BAD_MESSAGE)
+            return
+        if not self.bucket.take(len(events)):
+            await self.close(code=c.RATE_LIMITED)
+            return
+        await self._store_and_ack(events)
+
+    async def _store_and_ack(self, raw_events: list) -> None:
+        now_ms = int(time.time() * 1000)
+        stored, rejected = services.build_events(self.connection, raw_events, now_ms=now_ms)
+        committed: frozenset[str] = frozenset()
+        if stored:
+            try:
+                committed = (await self._submit(stored)).committed_ids
+            except StoreUnavailable:
+                log.warning("event store unavailable: closing ingest socket without ack")
+                await self.close(code=c.STORE_FAILING)
+                return
+        ids = [event.event_id for event in stored if event.event_id in committed]
+        ack = {"type": c.ACK, "ids": ids, "rejected": rejected}
+        await self.send(text_data=orjson.dumps(ack).decode())
+        realtime.note_events(self.connection.app_id, [e for e in stored if e.event_id in committed])
+
+    async def _submit(self, stored):
+        """Commit through the writer; while the store is down, retry with backoff (holding this
+        socket's reads: back-pressure) for a while before giving up."""
+        delay, deadline = 0.2, time.monotonic() + settings.INGEST_STORE_RETRY_SECONDS
+        while True:
+            try:
+                return await get_writer().submit(stored)
+            except StoreUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -1,0 +1,360 @@
+"""The embedded event store: one SQLite file (WAL), separate from the metadata database.
+
+Tables mirror a Cassandra layout: every key starts with (app_id, epoch).
+- `events`: raw events, key (app_id, epoch, day, ts, event_id). The key follows time, so
+  inserts land at the end of the B-tree (cheap), and a re-sent event (same ts and id) hits the
+  same key: `INSERT OR IGNORE` dedupes without a second, randomly-ordered index on the id.
+- `stage_entries`: (app_id, epoch, stage, visitor_id) -> first_ts, the minimum ever seen.
+- `visitor_last`: (app_id, epoch, visitor_id) -> session_id, last_ts, the maximum ever seen.
+- `partitions`: (app_id, epoch) -> the number of events (a counter, as Cassandra would keep).
+
+One connection per thread; writes take the write lock up front (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import fields
+from operator import attrgetter
+from pathlib import Path
+
+import orjson
+
+from .base import (
+    MS_PER_DAY,
+    AppendResult,
+    EventStore,
+    ScanRow,
+    StoredEvent,
+    StoreUnavailable,
+    day_name,
+)
+
+SCHEMA_VERSION = 1
+PAGE_SIZE = 1000  # rows per read page (events) or per delete transaction
+_IN_CHUNK = 500  # visitor ids per IN (...) query, far below SQLite's parameter limit
+_MIN_TS = -(2**63)
+
+_KEY = ("app_id", "epoch", "day", "ts", "event_id")
+COLUMNS = _KEY + tuple(f.name for f in fields(StoredEvent) if f.name not in _KEY)
+_JSON_COLUMNS = tuple(COLUMNS.index(name) for name in ("props", "utm"))
+_STAGES = COLUMNS.index("stages")
+_PAGE_KEY = tuple(COLUMNS.index(name) for name in ("day", "ts", "event_id"))
+_read_columns = attrgetter(*COLUMNS)
+
+_COLUMN_TYPES = {"app_id": "INTEGER", "epoch": "INTEGER", "ts": "INTEGER", "duration_ms": "INTEGER"}
+_NULLABLE = {"props": "TEXT", "utm": "TEXT", "screen": "INTEGER"}
+
+
+def _column_sql(name: str) -> str:
+    if name in _NULLABLE:
+        return f"{name} {_NULLABLE[name]}"
+    return f"{name} {_COLUMN_TYPES.get(name, 'TEXT')} NOT NULL"
+
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS events (
+    {", ".join(_column_sql(name) for name in COLUMNS)},
+    PRIMARY KEY (app_id, epoch, day, ts, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stage_entries (
+    app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, stage INTEGER NOT NULL,
+    visitor_id TEXT NOT NULL, first_ts INTEGER NOT NULL,
+    PRIMARY KEY (app_id, epoch, stage, visitor_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS visitor_last (
+    app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, visitor_id TEXT NOT NULL,
+    session_id TEXT NOT NULL, last_ts INTEGER NOT NULL,
+    PRIMARY KEY (app_id, epoch, visitor_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS partitions (
+    app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, events INTEGER NOT NULL,
+    PRIMARY KEY (app_id, epoch)
+) WITHOUT ROWID;
+"""
+
+_INSERT_EVENT = (
+    f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+_UPSERT_STAGE = """
+INSERT INTO stage_entries (app_id, epoch, stage, visitor_id, first_ts) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET first_ts = excluded.first_ts WHERE excluded.first_ts < first_ts
+"""
+_UPSERT_LAST = """
+INSERT INTO visitor_last (app_id, epoch, visitor_id, session_id, last_ts) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO UPDATE SET session_id = excluded.session_id, last_ts = excluded.last_ts
+WHERE excluded.last_ts >= last_ts
+"""
+_COUNT_PARTITION = """
+INSERT INTO partitions (app_id, epoch, events) VALUES (?, ?, ?)
+ON CONFLICT DO UPDATE SET events = events + excluded.events
+"""
+_SELECT_EVENTS = f"""
+SELECT {", ".join(COLUMNS)} FROM events WHERE app_id = ? AND epoch = ? AND {{after}}
+ORDER BY day, ts, event_id LIMIT {PAGE_SIZE}
+"""
+# Keyset pages; the row-value ranges are what lets SQLite seek into the primary key.
+_PAGE_ALL_DAYS = _SELECT_EVENTS.format(after="(day, ts, event_id) > (?, ?, ?)")
+_PAGE_ONE_DAY = _SELECT_EVENTS.format(after="day = ? AND (ts, event_id) > (?, ?)")
+_SCAN = f"""
+SELECT {", ".join(ScanRow._fields)} FROM events
+WHERE app_id = ? AND epoch = ? AND day BETWEEN ? AND ? AND ts >= ? AND ts < ?
+"""
+# Deletes go by pages of keys, each page its own transaction (the key columns of each table).
+_DELETE_PAGE = {
+    "events": "day, ts, event_id",
+    "stage_entries": "stage, visitor_id",
+    "visitor_last": "visitor_id",
+}
+
+# Errors that mean "these events are malformed" (e.g. "Error binding parameter"), not "the
+# store is down". A closed store raises StoreUnavailable before reaching sqlite3.
+_DATA_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+)
+
+
+def _to_row(event: StoredEvent) -> list:
+    row = list(_read_columns(event))
+    for index in _JSON_COLUMNS:
+        if row[index] is not None:
+            row[index] = orjson.dumps(row[index]).decode()
+    row[_STAGES] = ",".join(map(str, row[_STAGES]))
+    return row
+
+
+def _from_row(row: Sequence) -> StoredEvent:
+    values = dict(zip(COLUMNS, row, strict=True))
+    del values["day"]
+    for name in ("props", "utm"):
+        if values[name] is not None:
+            values[name] = orjson.loads(values[name])
+    stages = values["stages"]
+    values["stages"] = tuple(map(int, stages.split(","))) if stages else ()
+    return StoredEvent(**values)
+
+
+@contextlib.contextmanager
+def _translated_errors():
+    """sqlite3 errors other than bad data become StoreUnavailable (locked, I/O, closed...)."""
+    try:
+        yield
+    except _DATA_ERRORS:
+        raise
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"event store (SQLite): {exc}") from exc
+
+
+class SQLiteEventStore(EventStore):
+    """The event store in one SQLite file, for one machine."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._create_schema()
+
+    @classmethod
+    def from_settings(cls) -> SQLiteEventStore:
+        from django.conf import settings
+
+        return cls(settings.EVENT_STORE_SQLITE_PATH)
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._lock:
+                if self._closed:
+                    raise StoreUnavailable("event store (SQLite) is closed")
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self.busy_timeout,
+                    isolation_level=None,  # autocommit; writes open BEGIN IMMEDIATE themselves
+                    check_same_thread=False,  # only so that close() may close it
+                )
+                self._connections.append(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with _translated_errors():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+
+    def _query(self, sql: str, params: Sequence = ()) -> list:
+        with _translated_errors():
+            return self._conn().execute(sql, params).fetchall()
+
+    def _create_schema(self) -> None:
+        with _translated_errors():
+            conn = self._conn()
+            conn.execute("PRAGMA journal_mode = WAL")
+        with self._transaction() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"{self.path} has event store schema {version}, newer than this code's "
+                    f"{SCHEMA_VERSION}"
+                )
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def append(self, events: Sequence[StoredEvent]) -> AppendResult:
+        if not events:
+            return AppendResult()
+        rows = [_to_row(event) for event in events]  # bad data fails before the transaction
+        new: list[StoredEvent] = []
+        with self._transaction() as conn:
+            insert = conn.execute
+            for event, row in zip(events, rows, strict=True):
+                if insert(_INSERT_EVENT, row).rowcount:
+                    new.append(event)
+            self._count_and_index(conn, new)
+        new_keys = frozenset(event.key for event in new)
+        return AppendResult(
+            new_keys=new_keys,
+            duplicate_keys=frozenset(event.key for event in events) - new_keys,
+        )
+
+    @staticmethod
+    def _count_and_index(conn: sqlite3.Connection, new: list[StoredEvent]) -> None:
+        """Counters, stage entries and last seen, from the newly stored events only."""
+        first_entry: dict[tuple, int] = {}
+        latest: dict[tuple, tuple[int, str]] = {}
+        for event in new:
+            for stage in event.stages:
+                key = (event.app_id, event.epoch, stage, event.visitor_id)
+                if event.ts < first_entry.get(key, event.ts + 1):
+                    first_entry[key] = event.ts
+            key = (event.app_id, event.epoch, event.visitor_id)
+            if event.ts >= latest.get(key, (_MIN_TS, ""))[0]:
+                latest[key] = (event.ts, event.session_id)
+        conn.executemany(_UPSERT_STAGE, [(*key, ts) for key, ts in first_entry.items()])
+        conn.executemany(_UPSERT_LAST, [(*key, sid, ts) for key, (ts, sid) in latest.items()])
+        counts = Counter((event.app_id, event.epoch) for event in new)
+        conn.executemany(_COUNT_PARTITION, [(*key, n) for key, n in counts.items()])
+
+    def delete_partition(self, app_id: int, epoch: int) -> int:
+        deleted = 0
+        for table, key in _DELETE_PAGE.items():
+            while True:
+                with self._transaction() as conn:
+                    n = conn.execute(
+                        f"DELETE FROM {table} WHERE app_id = ? AND epoch = ? AND ({key}) IN "
+                        f"(SELECT {key} FROM {table} WHERE app_id = ? AND epoch = ? "
+                        f"LIMIT {PAGE_SIZE})",
+                        (app_id, epoch, app_id, epoch),
+                    ).rowcount
+                    if table == "events":
+                        conn.execute(
+                            "UPDATE partitions SET events = events - ? "
+                            "WHERE app_id = ? AND epoch = ?",
+                            (n, app_id, epoch),
+                        )
+                        deleted += n
+                if n < PAGE_SIZE:
+                    break
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM partitions WHERE app_id = ? AND epoch = ?", (app_id, epoch))
+        return deleted
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def last_seen(
+        self, app_id: int, epoch: int, visitor_ids: Collection[str]
+    ) -> dict[str, tuple[str, int]]:
+        wanted = list(dict.fromkeys(visitor_ids))
+        seen: dict[str, tuple[str, int]] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = self._query(
+                "SELECT visitor_id, session_id, last_ts FROM visitor_last "
+                f"WHERE app_id = ? AND epoch = ? AND visitor_id IN ({', '.join('?' * len(chunk))})",
+                (app_id, epoch, *chunk),
+            )
+            seen.update((visitor, (session, ts)) for visitor, session, ts in rows)
+        return seen
+
+    def events(self, app_id: int, epoch: int, *, day: str | None = None) -> Iterator[StoredEvent]:
+        # Pages by key, each one its own statement: no read transaction stays open between
+        # pages (an open one would stop WAL checkpoints), and the caller may pause at will.
+        sql = _PAGE_ONE_DAY if day else _PAGE_ALL_DAYS
+        after: tuple = (day or "", _MIN_TS, "")
+        while True:
+            rows = self._query(sql, (app_id, epoch, *after))
+            yield from map(_from_row, rows)
+            if len(rows) < PAGE_SIZE:
+                return
+            after = tuple(rows[-1][index] for index in _PAGE_KEY)
+
+    def scan(self, app_id: int, epoch: int, start_ms: int, end_ms: int) -> Iterator[ScanRow]:
+        # One statement: the day bounds let SQLite seek into the primary key.
+        if end_ms <= start_ms:
+            return
+        first_day, last_day = day_name(start_ms // MS_PER_DAY), day_name((end_ms - 1) // MS_PER_DAY)
+        with _translated_errors():
+            cursor = self._conn().execute(
+                _SCAN, (app_id, epoch, first_day, last_day, start_ms, end_ms)
+            )
+            for row in cursor:
+                stages = row[-1]
+                yield ScanRow._make(
+                    (*row[:-1], tuple(map(int, stages.split(","))) if stages else ())
+                )
+
+    def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
+        rows = self._query(
+            "SELECT visitor_id, first_ts FROM stage_entries "
+            "WHERE app_id = ? AND epoch = ? AND stage = ?",
+            (app_id, epoch, stage),
+        )
+        return dict(rows)
+
+    def count_events(self, app_id: int, epoch: int) -> int:
+        rows = self._query(
+            "SELECT events FROM partitions WHERE app_id = ? AND epoch = ?", (app_id, epoch)
+        )
+        return rows[0][0] if rows else 0
+
+    def epochs(self, app_id: int) -> list[int]:
+        rows = self._query(
+            "SELECT epoch FROM partitions WHERE app_id = ? ORDER BY epoch", (app_id,)
+        )
+        return [epoch for (epoch,) in rows]
+
+    def ping(self) -> None:
+        self._query("SELECT 1 FROM partitions LIMIT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()

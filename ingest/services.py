@@ -1,0 +1,225 @@
+"""The ingest path: open a connection for a token, turn client events into stored events.
+
+`open_connection` does the checks that need the database (token, app, origin, salt) once per
+connection; `build_events` is then pure and cheap, so the per-frame hot path never touches the
+ORM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import F
+
+from apps_registry.models import origin_of
+from funnels.matching import CompiledConfig
+from funnels.selectors import frozen_config
+from ingest import constants as c
+from ingest.enrichment import (
+    Client,
+    client_of,
+    declared_visitor_hash,
+    location_of,
+    referrer_of,
+    session_hash,
+    visitor_hash,
+)
+from ingest.eventstore import get_store
+from ingest.eventstore.base import StoredEvent
+from ingest.models import DroppedEvents, Salt
+from ingest.validation import EventRejected, clean_event, event_id
+from tokens.services import TokenRefused, token_check
+
+log = logging.getLogger(__name__)
+SALT_KEEP = dt.timedelta(hours=48)
+
+
+class ConnectionRefused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class Connection:
+    """What one websocket (or one fallback request) may do, and its visitor's session state."""
+
+    app_id: int
+    epoch: int
+    app_host: str
+    compiled: CompiledConfig
+    client: Client
+    visitor_id: str
+    allow_visitor_id: bool
+    sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    dropped: int = 0
+
+    def hello(self) -> dict:
+        return {
+            "type": c.HELLO,
+            "config": {
+                "clicks": self.compiled.click_selectors(),
+                "elements": self.compiled.elements(),
+                "max_batch": c.MAX_BATCH,
+                "flush_ms": c.FLUSH_MS,
+                "max_frame_bytes": c.MAX_FRAME_BYTES,
+                "visitor_id": self.allow_visitor_id,
+            },
+        }
+
+
+def salt_for(day: dt.date) -> str:
+    """The secret salt of a UTC day, created on first use; salts past 48 hours are deleted."""
+    salt, created = Salt.objects.get_or_create(day=day, defaults={"value": secrets.token_hex(32)})
+    if created:
+        Salt.objects.filter(day__lt=day - SALT_KEEP).delete()
+    return salt.value
+
+
+@lru_cache(maxsize=1024)
+def compiled_config(app_id: int, epoch: int) -> CompiledConfig:
+    """The matcher of an (app, epoch). Frozen configurations never change, so caching is safe."""
+    data = frozen_config(app_id, epoch)
+    if data is None:
+        raise ConnectionRefused(c.BAD_TOKEN, "no configuration frozen for this epoch")
+    return CompiledConfig.from_dict(data)
+
+
+def open_connection(
+    *, token: str | None, origin: str | None, user_agent: str, ip: str
+) -> Connection:
+    """Check the token, the app and the Origin; compute the visitor. Raises ConnectionRefused."""
+    try:
+        grant = token_check(token)
+    except TokenRefused as exc:
+        raise ConnectionRefused(c.BAD_TOKEN, str(exc)) from None
+    app = grant.app
+    if not origin or origin_of(origin) != app.origin:
+        raise ConnectionRefused(c.BAD_ORIGIN, f"origin {origin!r} is not {app.origin}")
+    today = dt.datetime.now(dt.UTC).date()
+    client = client_of(user_agent)
+    visitor = visitor_hash(salt=salt_for(today), app_id=app.pk, ip=ip, user_agent=user_agent)
+    connection = Connection(
+        app_id=app.pk,
+        epoch=grant.epoch,
+        app_host=(urlsplit(app.url).hostname or "").lower(),
+        compiled=compiled_config(app.pk, grant.epoch),
+        client=client,
+        visitor_id=visitor,
+        allow_visitor_id=app.allow_visitor_id,
+    )
+    connection.sessions.update(get_store().last_seen(app.pk, grant.epoch, [visitor]))
+    return connection
+
+
+def _visitor(conn: Connection, clean: dict) -> str:
+    vid = clean.get("vid")
+    if vid and conn.allow_visitor_id:
+        return declared_visitor_hash(app_id=conn.app_id, visitor_id=vid, secret=settings.SECRET_KEY)
+    return conn.visitor_id
+
+
+def _session(conn: Connection, visitor: str, ts: int) -> str:
+    current = conn.sessions.get(visitor)
+    if current is not None and 0 <= ts - current[1] < c.SESSION_GAP_MS:
+        conn.sessions[visitor] = (current[0], ts)
+        return current[0]
+    if current is not None and ts < current[1]:
+        return current[0]  # a late event of the ongoing session
+    session = session_hash(visitor, ts)
+    conn.sessions[visitor] = (session, ts)
+    return session
+
+
+def _stored(conn: Connection, eid: str, clean: dict) -> StoredEvent:
+    kind, compiled = clean["type"], conn.compiled
+    visitor = _visitor(conn, clean)
+    fields: dict = {}
+    stages: list[int] = []
+    if "url" in clean:
+        location = location_of(clean["url"])
+        fields.update(path=location.path, query=location.query)
+    if kind == c.PAGEVIEW:
+        campaign = compiled.campaign_for(clean["url"]) or ""
+        fields.update(
+            title=clean["title"],
+            referrer=referrer_of(clean["referrer"], app_host=conn.app_host),
+            screen=clean["screen"],
+            lang=clean["lang"],
+            campaign=campaign,
+            utm=location.utm,
+        )
+        stages = compiled.stages_for_pageview(clean["url"])
+    elif kind == c.CLICK:
+        fields["selector"] = clean["selector"]
+        stages = compiled.stages_for_click(clean["selector"])
+    elif kind == c.ELEMENT:
+        fields.update(name=clean["name"], action=clean["action"], duration_ms=clean["duration"])
+    elif kind == c.EVENT:
+        fields.update(name=clean["name"], props=clean["props"])
+        stages = compiled.stages_for_event(clean["name"])
+    else:
+        fields["duration_ms"] = clean["duration"]
+    return StoredEvent(
+        app_id=conn.app_id,
+        epoch=conn.epoch,
+        event_id=eid,
+        ts=clean["ts"],
+        type=kind,
+        visitor_id=visitor,
+        session_id=_session(conn, visitor, clean["ts"]),
+        browser=conn.client.browser,
+        os=conn.client.os,
+        device=conn.client.device,
+        stages=tuple(stages),
+        **fields,
+    )
+
+
+def build_events(
+    conn: Connection, raw_events: list, *, now_ms: int
+) -> tuple[list[StoredEvent], list[dict]]:
+    """Validate and enrich a batch: the events to store, and the rejected ones with reasons.
+    Events of known bots are all rejected (and counted), never stored."""
+    accepted: list[tuple[str, dict]] = []
+    rejected: list[dict] = []
+    seen: set[str] = set()
+    elements = conn.compiled.element_names()
+    for raw in raw_events:
+        eid = event_id(raw.get("id")) if isinstance(raw, dict) else None
+        if eid is None:
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            rejected.append(
+                {"id": raw_id if isinstance(raw_id, str) else None, "error": "id_invalid"}
+            )
+            continue
+        if conn.client.is_bot:
+            conn.dropped += 1
+            rejected.append({"id": eid, "error": "bot"})
+            continue
+        if eid in seen:
+            continue  # the same event twice in one batch: stored (and acked) once
+        seen.add(eid)
+        try:
+            accepted.append((eid, clean_event(raw, now_ms=now_ms, elements=elements)))
+        except EventRejected as exc:
+            rejected.append({"id": eid, "error": exc.reason})
+    accepted.sort(key=lambda pair: pair[1]["ts"])
+    return [_stored(conn, eid, clean) for eid, clean in accepted], rejected
+
+
+def record_dropped(conn: Connection, *, reason: str = "bot") -> None:
+    """Add the connection's dropped-event count to today's counter."""
+    if not conn.dropped:
+        return
+    today = dt.datetime.now(dt.UTC).date()
+    counter, _ = DroppedEvents.objects.get_or_create(app_ref=conn.app_id, day=today, reason=reason)
+    DroppedEvents.objects.filter(pk=counter.pk).update(count=F("count") + conn.dropped)
+    conn.dropped = 0

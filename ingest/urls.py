@@ -1,0 +1,5 @@
+from django.urls import path
+
+from ingest import views
+
+urlpatterns = [path("ingest", views.ingest_batch, name="ingest")]

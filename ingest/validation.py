@@ -1,0 +1,134 @@
+"""Validation of the events a client sends: pure functions, no I/O.
+
+`clean_event` returns the event's clean fields or raises `EventRejected` with a short, stable
+reason that goes back to the client in the ack's `rejected` list.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from ingest import constants as c
+
+_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_URL = 2048
+MAX_PROPS = 20
+
+
+class EventRejected(ValueError):
+    """The event can never be stored; `reason` is sent to the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def event_id(raw: Any) -> str | None:
+    """The event's id if it is a UUID string (lower-cased), else None."""
+    if not isinstance(raw, str) or len(raw) != 36:
+        return None
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+def _int(event: dict, key: str, *, low: int, high: int, required: bool = True) -> int | None:
+    value = event.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise EventRejected(f"{key}_invalid")
+    if not low <= value <= high:
+        raise EventRejected(f"{key}_out_of_range")
+    return int(value)
+
+
+def _text(event: dict, key: str, *, most: int, required: bool = True, cut: bool = False) -> str:
+    value = event.get(key, None if required else "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise EventRejected(f"{key}_invalid")
+    if len(value) > most:
+        if not cut:
+            raise EventRejected(f"{key}_too_long")
+        value = value[:most]
+    return value
+
+
+def _url(event: dict, key: str = "url", *, required: bool = True) -> str:
+    value = _text(event, key, most=MAX_URL, required=required)
+    if not value:
+        if required:
+            raise EventRejected(f"{key}_missing")
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise EventRejected(f"{key}_invalid")
+    return value
+
+
+def _props(raw: Any) -> dict | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or len(raw) > MAX_PROPS:
+        raise EventRejected("props_invalid")
+    for key, value in raw.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 64:
+            raise EventRejected("props_invalid")
+        if isinstance(value, str) and len(value) > 256:
+            raise EventRejected("props_invalid")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise EventRejected("props_invalid")
+    return raw
+
+
+def clean_event(event: Any, *, now_ms: int, elements: frozenset[str]) -> dict:
+    """Check one event; returns {type, ts, ...fields of its type}."""
+    if not isinstance(event, dict):
+        raise EventRejected("not_an_object")
+    kind = event.get("type")
+    if kind not in c.EVENT_TYPES:
+        raise EventRejected("type_unknown")
+    ts = _int(event, "ts", low=now_ms - c.MAX_PAST_MS, high=now_ms + c.MAX_FUTURE_MS)
+    clean: dict[str, Any] = {"type": kind, "ts": ts}
+    vid = event.get("vid")
+    if vid is not None:
+        if not isinstance(vid, str) or not _VISITOR_ID.match(vid):
+            raise EventRejected("vid_invalid")
+        clean["vid"] = vid
+    if kind == c.PAGEVIEW:
+        clean["url"] = _url(event)
+        clean["referrer"] = _text(event, "referrer", most=MAX_URL, required=False, cut=True)
+        clean["title"] = _text(event, "title", most=300, required=False, cut=True)
+        clean["screen"] = _int(event, "screen", low=0, high=100_000, required=False)
+        clean["lang"] = _text(event, "lang", most=35, required=False, cut=True)
+    elif kind == c.CLICK:
+        clean["url"] = _url(event)
+        clean["selector"] = _text(event, "selector", most=200)
+        if not clean["selector"]:
+            raise EventRejected("selector_missing")
+    elif kind == c.ELEMENT:
+        clean["name"] = _text(event, "name", most=64)
+        if clean["name"] not in elements:
+            raise EventRejected("element_unknown")
+        action = event.get("action")
+        if action not in ("click", "leave"):
+            raise EventRejected("action_invalid")
+        clean["action"] = action
+        clean["duration"] = _int(event, "duration", low=0, high=3_600_000)
+    elif kind == c.EVENT:
+        name = event.get("name")
+        if not isinstance(name, str) or not _EVENT_NAME.match(name):
+            raise EventRejected("name_invalid")
+        clean["name"] = name
+        clean["props"] = _props(event.get("props"))
+    else:  # leave
+        clean["url"] = _url(event)
+        clean["duration"] = _int(event, "duration", low=0, high=86_400_000)
+    return clean

@@ -1,0 +1,120 @@
+"""The insights: each answer is one scan of the range from the event store, then the engine.
+
+Only users who may view the app get here (views resolve the app through `app_visible_to`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from funnels.selectors import config_for_epoch
+from ingest.eventstore import get_store
+from insights import engine
+from insights.query import InsightQuery
+
+LIVE_WINDOW_MS = 5 * 60 * 1000
+
+
+def _scan(q: InsightQuery, *, filters: bool = True) -> engine.Scan:
+    rows = get_store().scan(q.app.pk, q.epoch, q.start_ms, q.end_ms)
+    return engine.Scan(rows, q.filters if filters else {})
+
+
+def _funnel_config(q: InsightQuery) -> dict:
+    return config_for_epoch(q.app, q.epoch)["funnel"]
+
+
+def overview(q: InsightQuery) -> dict:
+    result = engine.overview(_scan(q), q.bucket_of)
+    buckets = result.pop("buckets")
+    result["series"] = [
+        {
+            "t": q.label(b),
+            "pageviews": buckets.get(b, (0, 0))[0],
+            "visitors": buckets.get(b, (0, 0))[1],
+        }
+        for b in q.buckets()
+    ]
+    result["interval"] = "hour" if q.hourly else "day"
+    return result
+
+
+def pages(q: InsightQuery) -> dict:
+    return {"results": engine.pages(_scan(q))}
+
+
+def technology(q: InsightQuery) -> dict:
+    scan = _scan(q)
+    return {
+        "browsers": engine.breakdown(scan, "browser"),
+        "os": engine.breakdown(scan, "os"),
+        "devices": engine.breakdown(scan, "device"),
+    }
+
+
+def _levels(scan: engine.Scan, funnel: dict) -> dict[str, int]:
+    names = [stage["name"] for stage in funnel["stages"]]
+    if not names:
+        return {}
+    result = engine.funnel(
+        scan, names=names, order=funnel["order"], window_seconds=funnel["window_seconds"]
+    )
+    return result["levels"]
+
+
+def sources(q: InsightQuery) -> dict:
+    scan = _scan(q)
+    funnel = _funnel_config(q)
+    levels = _levels(scan, funnel)
+    n = len(funnel["stages"])
+    converted = {v for v, level in levels.items() if n and level == n}
+    return engine.sources(scan, converted)
+
+
+def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
+    config = _funnel_config(q)
+    names = [stage["name"] for stage in config["stages"]]
+    body = {"order": config["order"], "window_seconds": config["window_seconds"]}
+    body["unit"] = "visitor"
+    if distinct:
+        store = get_store()
+        counts = [
+            sum(
+                1
+                for first in store.stage_visitors(q.app.pk, q.epoch, index).values()
+                if q.start_ms <= first < q.end_ms
+            )
+            for index in range(len(names))
+        ]
+        body["distinct"] = True
+        body["stages"] = [{"name": n, "visitors": c} for n, c in zip(names, counts, strict=True)]
+        return body
+    result = engine.funnel(
+        _scan(q), names=names, order=config["order"], window_seconds=config["window_seconds"]
+    )
+    body["stages"] = result["stages"]
+    return body
+
+
+def funnel_dropoffs(q: InsightQuery, stage: int) -> dict:
+    config = _funnel_config(q)
+    scan = _scan(q)
+    levels = _levels(scan, config)
+    return {"stage": stage, "visitors": engine.dropoffs(scan, levels, stage)}
+
+
+def journeys(q: InsightQuery, *, start: str | None, steps: int, direction: str) -> dict:
+    body = engine.journeys(_scan(q), start=start, steps=steps, direction=direction)
+    return {"start": start, "steps": steps, "direction": direction, **body}
+
+
+def elements(q: InsightQuery) -> dict:
+    names = [element["name"] for element in config_for_epoch(q.app, q.epoch)["elements"]]
+    return {"results": engine.elements(_scan(q), names)}
+
+
+def live(q: InsightQuery, *, now_ms: int | None = None) -> dict:
+    now_ms = now_ms or int(time.time() * 1000)
+    rows = list(get_store().scan(q.app.pk, q.epoch, now_ms - LIVE_WINDOW_MS, now_ms + 60_000))
+    names = [stage["name"] for stage in _funnel_config(q)["stages"]]
+    return engine.live(rows, names)

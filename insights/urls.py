@@ -1,0 +1,20 @@
+from django.urls import path
+
+from insights import views
+
+_ROUTES = {
+    "overview": views.OverviewView,
+    "pages": views.PagesView,
+    "technology": views.TechnologyView,
+    "sources": views.SourcesView,
+    "funnel": views.FunnelView,
+    "funnel/dropoffs": views.FunnelDropoffsView,
+    "journeys": views.JourneysView,
+    "elements": views.ElementsView,
+    "live": views.LiveView,
+}
+
+urlpatterns = [
+    path(f"apps/<int:app_id>/insights/{name}", view.as_view(), name=f"insights-{name}")
+    for name, view in _ROUTES.items()
+]

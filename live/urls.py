@@ -1,0 +1,17 @@
+from django.urls import path
+
+from live import views
+
+urlpatterns = [
+    path("notifications", views.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:notification_id>",
+        views.NotificationDetailView.as_view(),
+        name="notification-detail",
+    ),
+    path(
+        "notifications/<int:notification_id>/read",
+        views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
+]

@@ -1,0 +1,115 @@
+"""A real datalab server in a separate process, for tests that restart or kill it.
+
+Each `LiveSite` has its own data directory (metadata and event SQLite files), is seeded with an
+owner and a locked, tracked app through the real services, and serves with `manage.py serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SEED = """
+import json
+from apps_registry import services as apps
+from funnels import services as funnels
+from orgs.services import user_create_verified
+from tokens import services as tokens
+owner = user_create_verified(email="owner@acme.test", password="pw-123456")
+app = apps.app_create(owner=owner, name="Shop", url=ORIGIN, tags=["web"])
+funnels.config_update(app=app, actor=owner, data=CONFIG, version=1)
+issued = tokens.token_issue(app=app, actor=owner)
+print("SEED" + json.dumps({"app": app.pk, "token": issued.token}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveSite:
+    def __init__(self, data_dir: Path, *, origin: str, config: dict, env: dict | None = None):
+        self.data_dir = data_dir
+        self.origin = origin
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DATALAB_DATA_DIR": str(data_dir),
+            "DATALAB_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir / "server.log"
+        self._manage("migrate", "--noinput", "-v", "0")
+        seed = SEED.replace("ORIGIN", repr(origin)).replace("CONFIG", repr(config))
+        out = self._manage("shell", "-c", seed)
+        line = next(x for x in out.splitlines() if x.startswith("SEED"))
+        seeded = json.loads(line[4:])
+        self.app_id: int = seeded["app"]
+        self.token: str = seeded["token"]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def _manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed: {result.stderr[-2000:]}")
+        return result.stdout
+
+    def start(self, timeout: float = 30.0) -> None:
+        log = open(self.log_path, "a")  # noqa: SIM115 (kept open for the child's lifetime)
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(self.port)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: the crash case, nothing gets flushed."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
