@@ -115,7 +115,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
     d for d in (BASE_DIR / "static" / "dist", BASE_DIR / "static" / "client" / "dist") if d.is_dir()
 ]
-SERVESTATIC_USE_FINDERS = DEBUG
+# Serve built assets straight from their folders too, so `make run` works without a
+# collectstatic step after each front-end build.
+SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_KEEP_ONLY_HASHED_FILES = False
 
 # --- Security -------------------------------------------------------------------------------

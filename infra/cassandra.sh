@@ -2,19 +2,22 @@
 # Local single-node Apache Cassandra 5.0 for development and tests, run from Maven Central jars.
 #   infra/cassandra.sh start|stop|status
 # Env: DATALAB_CASSANDRA_PORT (CQL, 9042), CASSANDRA_STORAGE_PORT (7000), CASSANDRA_JMX_PORT (7199),
-#      CASSANDRA_DIR (<repo>/var/cassandra), CASSANDRA_HEAP (512m), CASSANDRA_START_TIMEOUT (240 s).
+#      CASSANDRA_DIR (<repo>/var/cassandra), CASSANDRA_LIB (jars, $CASSANDRA_DIR/lib),
+#      CASSANDRA_HEAP (512m), CASSANDRA_START_TIMEOUT (240 s).
+# The storage and JMX ports default to 7000 and 7199 shifted by (CQL port - 9042), so a parallel
+# run only needs another DATALAB_CASSANDRA_PORT and CASSANDRA_DIR.
 # See docs/cassandra.md for the flags, figures and troubleshooting.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 cql_port="${DATALAB_CASSANDRA_PORT:-9042}"
-storage_port="${CASSANDRA_STORAGE_PORT:-7000}"
-jmx_port="${CASSANDRA_JMX_PORT:-7199}"
+storage_port="${CASSANDRA_STORAGE_PORT:-$((7000 + cql_port - 9042))}"
+jmx_port="${CASSANDRA_JMX_PORT:-$((7199 + cql_port - 9042))}"
 dir="${CASSANDRA_DIR:-$repo/var/cassandra}"
 heap="${CASSANDRA_HEAP:-512m}"
 timeout_s="${CASSANDRA_START_TIMEOUT:-240}"
-lib="$dir/lib"
+lib="${CASSANDRA_LIB:-$dir/lib}"
 pidfile="$dir/cassandra.pid"
 log="$dir/logs/system.log"
 out="$dir/logs/stdout.log"
@@ -65,7 +68,7 @@ fetch_jars() {
       -DoutputDirectory="$lib.tmp" -DincludeScope=runtime >"$dir/logs/mvn.log" 2>&1; then
     tail -n 40 "$dir/logs/mvn.log" >&2; say "jar download failed (log: $dir/logs/mvn.log)"; exit 1
   fi
-  mv "$lib.tmp" "$lib"
+  rm -rf "$lib" && mv "$lib.tmp" "$lib"
   local jars=("$lib"/*.jar)
   say "${#jars[@]} jars, $(du -sh "$lib" | cut -f1)"
 }
@@ -98,6 +101,7 @@ start() {
   exec 9>"$dir/start.lock"
   flock 9  # parallel starts on one CASSANDRA_DIR: the first one launches, the others wait
   if cql_answers; then say "already answering CQL on 127.0.0.1:$cql_port"; return 0; fi
+  command -v java >/dev/null || { say "java not found: install a JDK 11 or 17"; exit 1; }
   local pid
   if pid="$(running_pid)"; then
     grep -q "native_transport_port: $cql_port\$" "$dir/conf/cassandra.yaml" \

@@ -7,7 +7,20 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${DATALAB_PG_PORT:-54329}"
-dir="${POSTGRES_DIR:-$repo/var/postgres}"
+# The server runs as user postgres, which must be able to enter every parent folder; a clone
+# under a private home (e.g. /root) cannot give it that, so the data then goes to /var/tmp.
+others_can_enter() {
+  local p="$1"
+  while [ "$p" != "/" ]; do
+    [ $(( $(stat -c '%a' "$p") % 2 )) -eq 1 ] || return 1  # the "others" execute bit
+    p="$(dirname "$p")"
+  done
+}
+default_dir="$repo/var/postgres"
+if [ "$(id -u)" = 0 ] && ! others_can_enter "$repo"; then
+  default_dir="/var/tmp/datalab-postgres-${DATALAB_PG_PORT:-54329}"
+fi
+dir="${POSTGRES_DIR:-$default_dir}"
 data="$dir/data"
 log="$dir/postgres.log"
 url="postgres://datalab@127.0.0.1:$port/datalab"
