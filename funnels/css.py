@@ -58,14 +58,14 @@ def normalize_selector(text: str) -> str:
     return normalized
 
 
-def is_name_start(char: str) -> bool:
+def _is_name_start(char: str) -> bool:
     """Whether ``char`` may start a CSS name (after an optional '-')."""
     return (char.isascii() and (char.isalpha() or char == "_")) or _is_non_ascii_name(char)
 
 
-def is_name_char(char: str) -> bool:
+def _is_name_char(char: str) -> bool:
     """Whether ``char`` may continue a CSS name."""
-    return is_name_start(char) or (char.isascii() and (char.isdigit() or char == "-"))
+    return _is_name_start(char) or (char.isascii() and (char.isdigit() or char == "-"))
 
 
 def _is_non_ascii_name(char: str) -> bool:
@@ -276,7 +276,7 @@ class _Parser:
             self.pos += 1
             if self.peek() == "-":
                 self.pos += 1
-        if not (self.at_name_char() if self.pos - start == 2 else is_name_start(self.peek())):
+        if not (self.at_name_char() if self.pos - start == 2 else _is_name_start(self.peek())):
             if self.peek() == "\\":
                 raise SelectorError(_ESCAPE_HINT)
             self.pos = start
@@ -291,12 +291,12 @@ class _Parser:
         char = self.peek()
         if char == "-":
             following = self.text[self.pos + 1 : self.pos + 2]
-            return following == "-" or is_name_start(following)
-        return is_name_start(char)
+            return following == "-" or _is_name_start(following)
+        return _is_name_start(char)
 
     def at_name_char(self) -> bool:
         char = self.peek()
-        return bool(char) and is_name_char(char)
+        return bool(char) and _is_name_char(char)
 
     def peek(self) -> str:
         return self.text[self.pos : self.pos + 1]

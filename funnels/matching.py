@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from funnels.css import MAX_SELECTOR_LENGTH, SelectorError, normalize_selector
 from funnels.templates import PathTemplate, compile_template, decoded_segments
-from funnels.validation import ANY_VALUE, Config, load_config
+from funnels.validation import ANY_VALUE, UTM_PARAMS, Config, load_config
 
 _Params = dict[str, list[str]]
 
@@ -34,6 +34,7 @@ class CompiledConfig:
 
     __slots__ = (
         "_campaigns",
+        "_campaigns_by_pair",
         "_click_selectors",
         "_clicks",
         "_element_names",
@@ -62,6 +63,11 @@ class CompiledConfig:
             (campaign.name, tuple((param, value.casefold()) for param, value in campaign.utm))
             for campaign in config.campaigns
         )
+        # A campaign fits only URLs carrying its first (param, value): look up those pairs only.
+        self._campaigns_by_pair: dict[tuple[str, str], list[int]] = {}
+        for position, (_, requirements) in enumerate(self._campaigns):
+            if requirements:
+                self._campaigns_by_pair.setdefault(requirements[0], []).append(position)
         self._elements = tuple((element.name, element.selector) for element in config.elements)
         self._element_names = frozenset(name for name, _ in self._elements)
         selectors = [*self._clicks, *(selector for _, selector in self._elements)]
@@ -128,8 +134,16 @@ class CompiledConfig:
         except ValueError:
             return None
         params = parse_qs(query, keep_blank_values=True)
-        utm = {name: values[0].strip().casefold() for name, values in params.items()}
-        for name, requirements in self._campaigns:
+        utm = {
+            name: values[0].strip().casefold()
+            for name, values in params.items()
+            if name in UTM_PARAMS
+        }
+        candidates = sorted(
+            position for pair in utm.items() for position in self._campaigns_by_pair.get(pair, ())
+        )
+        for position in candidates:
+            name, requirements = self._campaigns[position]
             if all(utm.get(param) == value for param, value in requirements):
                 return name
         return None

@@ -143,6 +143,9 @@ class ConfigInvalid(ValueError):
         summary = "; ".join(f"{path}: {' '.join(messages)}" for path, messages in fields.items())
         super().__init__(f"Invalid funnel configuration: {summary}")
 
+    def __reduce__(self) -> tuple[type[ConfigInvalid], tuple[dict[str, list[str]]]]:
+        return type(self), (self.fields,)
+
 
 def validate_config(data: object) -> Config:
     """Validate a configuration a user saves: 1 to 20 stages and every other rule."""

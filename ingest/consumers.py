@@ -21,7 +21,6 @@ from ingest import constants as c
 from ingest import services
 from ingest.eventstore.base import StoreUnavailable
 from ingest.eventstore.writer import get_writer
-from live import realtime
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +124,20 @@ class IngestConsumer(AsyncWebsocketConsumer):
     async def _store_and_ack(self, raw_events: list) -> None:
         now_ms = int(time.time() * 1000)
         stored, rejected = services.build_events(self.connection, raw_events, now_ms=now_ms)
-        committed: frozenset[str] = frozenset()
+        result = None
         if stored:
             try:
-                committed = (await self._submit(stored)).committed_ids
+                result = await self._submit(stored)
             except StoreUnavailable:
                 log.warning("event store unavailable: closing ingest socket without ack")
                 await self.close(code=c.STORE_FAILING)
                 return
-        ids = [event.event_id for event in stored if event.event_id in committed]
-        ack = {"type": c.ACK, "ids": ids, "rejected": rejected}
+            except Exception:
+                log.exception("storing a batch failed: closing ingest socket without ack")
+                await self.close(code=c.STORE_FAILING)
+                return
+        ack = services.acknowledge(self.connection, stored, rejected, result)
         await self.send(text_data=orjson.dumps(ack).decode())
-        realtime.note_events(self.connection.app_id, [e for e in stored if e.event_id in committed])
 
     async def _submit(self, stored):
         """Commit through the writer; while the store is down, retry with backoff (holding this

@@ -76,7 +76,9 @@ class Location:
 
 def location_of(url: str) -> Location:
     parts = urlsplit(url)
-    utm = {k: v for k, v in parse_qsl(parts.query) if k in UTM_KEYS and v}
+    utm = None
+    if "utm_" in parts.query:
+        utm = {k: v for k, v in parse_qsl(parts.query) if k in UTM_KEYS and v}
     return Location(path=parts.path or "/", query=parts.query[:1024], utm=utm or None)
 
 

@@ -31,9 +31,10 @@ from ingest.enrichment import (
     visitor_hash,
 )
 from ingest.eventstore import get_store
-from ingest.eventstore.base import StoredEvent
+from ingest.eventstore.base import AppendResult, StoredEvent
 from ingest.models import DroppedEvents, Salt
 from ingest.validation import EventRejected, clean_event, event_id
+from live import realtime
 from tokens.services import TokenRefused, token_check
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,21 @@ def build_events(
             rejected.append({"id": eid, "error": exc.reason})
     accepted.sort(key=lambda pair: pair[1]["ts"])
     return [_stored(conn, eid, clean) for eid, clean in accepted], rejected
+
+
+def acknowledge(
+    conn: Connection, stored: list[StoredEvent], rejected: list[dict], result: AppendResult | None
+) -> dict:
+    """The ack of a committed batch (ids in the client's order; re-sent ones too, since they
+    are stored), and the realtime view told about the events stored for the first time."""
+    committed = result.committed_ids if result is not None else frozenset()
+    if result is not None and result.new_ids:
+        realtime.note_events(conn.app_id, [e for e in stored if e.event_id in result.new_ids])
+    return {
+        "type": c.ACK,
+        "ids": [event.event_id for event in stored if event.event_id in committed],
+        "rejected": rejected,
+    }
 
 
 def record_dropped(conn: Connection, *, reason: str = "bot") -> None:

@@ -7,7 +7,6 @@ reason that goes back to the client in the ack's `rejected` list.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,14 +26,15 @@ class EventRejected(ValueError):
         self.reason = reason
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def event_id(raw: Any) -> str | None:
-    """The event's id if it is a UUID string (lower-cased), else None."""
+    """The event's id if it is a UUID string in its canonical form (lower-cased), else None."""
     if not isinstance(raw, str) or len(raw) != 36:
         return None
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        return None
+    lowered = raw.lower()
+    return lowered if _UUID.fullmatch(lowered) else None
 
 
 def _int(event: dict, key: str, *, low: int, high: int, required: bool = True) -> int | None:

@@ -15,7 +15,6 @@ from ingest import constants as c
 from ingest import services
 from ingest.eventstore.base import StoreUnavailable
 from ingest.eventstore.writer import get_writer
-from live import realtime
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +75,11 @@ def _handle(request: HttpRequest, origin: str | None) -> tuple[HttpResponse, str
             "token_refused" if status == 401 else "origin_refused", exc.reason, status
         ), None
     stored, rejected = services.build_events(connection, events, now_ms=int(time.time() * 1000))
-    committed: frozenset[str] = frozenset()
+    result = None
     if stored:
         try:
-            committed = get_writer().submit_sync(stored).committed_ids
+            result = get_writer().submit_sync(stored)
         except StoreUnavailable:
             return _error("store_unavailable", "Try again later.", 503), origin
     services.record_dropped(connection)
-    ack = {"type": c.ACK, "ids": [e.event_id for e in stored if e.event_id in committed]}
-    ack["rejected"] = rejected
-    realtime.note_events(connection.app_id, [e for e in stored if e.event_id in committed])
-    return JsonResponse(ack), origin
+    return JsonResponse(services.acknowledge(connection, stored, rejected, result)), origin

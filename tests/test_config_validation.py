@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import pickle
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from funnels.css import SelectorError, normalize_selector
@@ -19,6 +20,10 @@ from funnels.validation import (
     load_config,
     validate_config,
 )
+
+# Inputs are small: a generous deadline still catches a hang or a blow-up, without failing on
+# a busy machine.
+within_two_seconds = settings(deadline=2_000)
 
 # -- CSS selectors ---------------------------------------------------------------------------
 
@@ -141,6 +146,7 @@ def test_validating_a_long_selector_is_quick():
 _CSS_ALPHABET = "ab1-_#.*[]=^$~+>,:()'\" \n\\|!"
 
 
+@within_two_seconds
 @given(st.one_of(st.text(max_size=250), st.text(alphabet=_CSS_ALPHABET, max_size=60)))
 def test_selector_validator_never_crashes_and_normalizes_idempotently(text):
     try:
@@ -187,6 +193,7 @@ def render(complex_selectors, *, space: str) -> str:
     return f",{space or ' '}".join(rendered)
 
 
+@within_two_seconds
 @given(
     st.lists(_COMPLEX, min_size=1, max_size=3),
     st.sampled_from(["\n", " ", "  ", "\t "]),
@@ -287,6 +294,13 @@ def test_config_invalid_is_a_value_error_carrying_the_field_errors():
         validate_config(config(stage(kind="video")))
     assert isinstance(raised.value, ConfigInvalid)
     assert list(raised.value.fields) == ["funnel.stages.0.kind"]
+
+
+def test_config_invalid_survives_pickling_with_its_fields():
+    with pytest.raises(ConfigInvalid) as raised:
+        validate_config({})
+    copied = pickle.loads(pickle.dumps(raised.value))
+    assert copied.fields == raised.value.fields == {"funnel.stages": ["Add at least one stage."]}
 
 
 @pytest.mark.parametrize("data", [None, [], "config", 3, True])
@@ -659,6 +673,7 @@ def _outcome(data):
         return None
 
 
+@within_two_seconds
 @given(_JSON_LIKE)
 def test_validate_config_never_crashes_on_any_json_like_value(data):
     result = _outcome(data)
@@ -666,31 +681,55 @@ def test_validate_config_never_crashes_on_any_json_like_value(data):
         assert validate_config(result.to_dict()) == result
 
 
-_STAGES = st.fixed_dictionaries(
-    {
-        "name": st.text(max_size=5),
-        "kind": st.sampled_from(["page", "click", "event"]),
-        "match": st.sampled_from(["/", "/a", "/a/", "/{x}", "/a/*", "a>b", "a > b", "e", "#x"]),
-    },
-    optional={"query": st.dictionaries(st.sampled_from(["a", "b"]), st.sampled_from(["1", "*"]))},
+_NAMES_OR_NOT = st.one_of(
+    st.text(alphabet="abcdefghAB ", min_size=1, max_size=6), st.text(max_size=4)
+)
+_STAGES = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "name": _NAMES_OR_NOT,
+            "kind": st.just("page"),
+            "match": st.sampled_from(["/", "/a", "/a/", "/{x}", "/a/*", "a", "/a{b}"]),
+        },
+        optional={
+            "query": st.dictionaries(st.sampled_from(["a", "b"]), st.sampled_from(["1", "*", ""]))
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "name": _NAMES_OR_NOT,
+            "kind": st.sampled_from(["click", "event"]),
+            "match": st.sampled_from(["a>b", "a > b", "signup", "#x", "a:hover", "e v"]),
+        }
+    ),
 )
 _CONFIG_SHAPED = st.fixed_dictionaries(
-    {"funnel": st.fixed_dictionaries({"stages": st.lists(_STAGES, max_size=4)})},
+    {"funnel": st.fixed_dictionaries({"stages": st.lists(_STAGES, min_size=1, max_size=4)})},
     optional={
         "campaigns": st.lists(
             st.fixed_dictionaries(
-                {"name": st.text(max_size=3)},
-                optional={"utm_source": st.sampled_from(["a", "A", "b"]), "utm_term": _SCALARS},
+                {"name": _NAMES_OR_NOT},
+                optional={
+                    "utm_source": st.sampled_from(["a", "A", "b"]),
+                    "utm_term": st.one_of(st.sampled_from(["t", "u"]), _SCALARS),
+                },
             ),
             max_size=3,
         ),
         "elements": st.lists(
-            st.fixed_dictionaries({"name": st.text(max_size=3), "selector": _SCALARS}), max_size=3
+            st.fixed_dictionaries(
+                {
+                    "name": _NAMES_OR_NOT,
+                    "selector": st.one_of(st.sampled_from(["#a", "a>b", ".c"]), _SCALARS),
+                }
+            ),
+            max_size=3,
         ),
     },
 )
 
 
+@within_two_seconds
 @given(_CONFIG_SHAPED)
 def test_valid_configs_round_trip_and_invalid_ones_say_where(data):
     result = _outcome(data)

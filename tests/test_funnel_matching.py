@@ -7,15 +7,19 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from funnels.matching import CompiledConfig
 from funnels.templates import TemplateError, compile_template, decoded_segments
-from funnels.validation import DEFAULT_CONFIG, ConfigInvalid
+from funnels.validation import DEFAULT_CONFIG, UTM_PARAMS, Campaign, Config, ConfigInvalid
+
+# Inputs are small: a generous deadline still catches a hang or a blow-up, without failing on
+# a busy machine.
+within_two_seconds = settings(deadline=2_000)
 
 # -- templates -----------------------------------------------------------------------------
 
@@ -167,6 +171,7 @@ def test_matching_a_huge_path_against_placeholders_is_quick():
     assert not template.matches("/x" * 29)
 
 
+@within_two_seconds
 @given(st.one_of(st.text(max_size=300), st.text(alphabet="/{}*%ab?# 0F", max_size=40)))
 def test_template_compiler_either_compiles_or_raises_template_error(text):
     try:
@@ -207,6 +212,7 @@ def reference_matches(segments, rest, path) -> bool:
     return re.fullmatch(pattern, path) is not None
 
 
+@within_two_seconds
 @given(_SPECS, _PATHS)
 def test_compiled_templates_agree_with_a_brute_force_reference(spec, path):
     segments, rest, slash = spec
@@ -214,6 +220,7 @@ def test_compiled_templates_agree_with_a_brute_force_reference(spec, path):
     assert template.matches(path) == reference_matches(segments, rest, path)
 
 
+@within_two_seconds
 @given(_SPECS, st.data())
 def test_compiled_templates_match_every_path_they_describe(spec, data):
     segments, rest, slash = spec
@@ -231,6 +238,7 @@ def test_compiled_templates_match_every_path_they_describe(spec, data):
     assert template.matches(encoded)
 
 
+@within_two_seconds
 @given(_SPECS, _PATHS)
 def test_a_path_with_an_extra_segment_matches_only_wildcard_templates(spec, path):
     segments, rest, slash = spec
@@ -403,6 +411,32 @@ def test_first_value_of_a_repeated_utm_parameter_counts():
     config = compiled(page("Home", "/"), campaigns=CAMPAIGNS)
     assert config.campaign_for("https://acme.test/?utm_source=google&utm_source=bing") == "Google"
     assert config.campaign_for("https://acme.test/?utm_source=bing&utm_source=google") is None
+
+
+_UTM_VALUES = st.sampled_from(["a", "A", "b"])
+_CAMPAIGN_UTMS = st.dictionaries(st.sampled_from(UTM_PARAMS[:3]), _UTM_VALUES, min_size=1)
+
+
+@within_two_seconds
+@given(
+    st.lists(_CAMPAIGN_UTMS, max_size=6), st.dictionaries(st.sampled_from(UTM_PARAMS), _UTM_VALUES)
+)
+def test_campaign_is_the_first_that_fits_like_a_plain_scan_says(campaigns, url_params):
+    utm = [tuple((p, values[p]) for p in UTM_PARAMS if p in values) for values in campaigns]
+    config = Config(
+        funnel=DEFAULT_CONFIG.funnel,
+        campaigns=tuple(Campaign(name=f"c{i}", utm=pairs) for i, pairs in enumerate(utm)),
+    )
+    url = "https://acme.test/?" + urlencode(url_params)
+    expected = next(
+        (
+            f"c{i}"
+            for i, values in enumerate(campaigns)
+            if all(url_params.get(p, "").lower() == v.lower() for p, v in values.items())
+        ),
+        None,
+    )
+    assert CompiledConfig(config=config).campaign_for(url) == expected
 
 
 def test_hello_lists_click_stage_and_element_selectors_once():

@@ -79,7 +79,10 @@ class WriteBehind:
         self._thread.start()
 
     def stop(self, timeout: float | None = STOP_TIMEOUT) -> bool:
-        """Refuse new submissions, commit the queued ones; True once the thread has finished."""
+        """Refuse new submissions, commit the queued ones; True once the thread has finished.
+
+        Blocks up to `timeout`: from async code, run it in a thread.
+        """
         with self._lock:
             if self._state in ("new", "running"):
                 self._state = "stopping" if self._thread else "stopped"
