@@ -199,7 +199,13 @@ def app_delete(*, app: App, actor: User) -> None:
                 "reason": RetiredPartition.Reason.DELETED,
             },
         )
-    audit.record(events.APP_DELETED, actor=actor, app=app, recipients=recipients)
+    audit.record(
+        events.APP_DELETED,
+        actor=actor,
+        app=app,
+        recipients=recipients,
+        was_public=app.is_public,
+    )
     app.delete()
 
 

@@ -182,7 +182,12 @@ DEFAULT_FROM_EMAIL = env_str("DATALAB_EMAIL_FROM", "datalab <no-reply@localhost>
 REDIS_URL = env_str("DATALAB_REDIS_URL", "")
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # No socket read timeout: redis-py 8's default (5 s) equals the layer's blocking
+            # pop and kills idle sockets now and then (redis-py#4091, channels_redis#422).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
@@ -191,6 +196,7 @@ EVENT_STORE = env_choice("DATALAB_EVENT_STORE", "sqlite", ("sqlite", "cassandra"
 EVENT_STORE_SQLITE_PATH = Path(
     env_str("DATALAB_EVENTS_SQLITE_PATH", str(DATA_DIR / "events.sqlite3"))
 )
+ARCHIVE_DIR = Path(env_str("DATALAB_ARCHIVE_DIR", str(DATA_DIR / "archive"))).resolve()
 INGEST_RATE = env_int("DATALAB_INGEST_RATE", 500, minimum=1)  # events/s per connection
 INGEST_BURST = env_int("DATALAB_INGEST_BURST", 2000, minimum=100)
 INGEST_IDLE_SECONDS = env_int("DATALAB_INGEST_IDLE_SECONDS", 300, minimum=5)

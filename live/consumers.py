@@ -111,6 +111,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             except NotAuthenticated:
                 await self.close(code=c.UNAUTHENTICATED)
                 return
+            except Exception:
+                log.warning("live: could not check a socket's session", exc_info=True)
             if self.organization_id is not None:
                 with contextlib.suppress(Exception):
                     await presence.keep_alive(user_id=self.user.pk, connection=self.channel_name)

@@ -46,16 +46,22 @@ ACCESS_LOST_BY_RECIPIENTS = frozenset({events.MEMBER_REMOVED, events.INVITE_REVO
 
 def on_domain_event(event: DomainEvent) -> None:
     """The `live.events` subscriber. Never raises."""
-    try:
-        messages = _notify(event) + _access_messages(event) + _sync_messages(event)
-        if event.kind == events.INVITE_REVOKED:
-            services.invite_notifications_withdraw(
-                invite_id=event.data.get("invite"), user_ids=event.recipients
-            )
-    except Exception:
-        log.exception("live: could not handle %s of app %s", event.kind, event.app_ref)
-        return
-    push.send(messages)
+    for step in (_deliver, _withdraw_revoked_invite):
+        try:
+            step(event)
+        except Exception:
+            log.exception("live: could not handle %s of app %s", event.kind, event.app_ref)
+
+
+def _deliver(event: DomainEvent) -> None:
+    push.send(_notify(event) + _access_messages(event) + _sync_messages(event))
+
+
+def _withdraw_revoked_invite(event: DomainEvent) -> None:
+    if event.kind == events.INVITE_REVOKED:
+        services.invite_notifications_withdraw(
+            invite_id=event.data.get("invite"), user_ids=event.recipients
+        )
 
 
 def viewers_of(app: App) -> set[int]:

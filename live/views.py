@@ -18,7 +18,7 @@ class NotificationListView(APIView):
         notifications = selectors.notifications_for(request.user)[:LIST_SIZE]
         return Response(NotificationOutput(notifications, many=True).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(operation_id="v1_notifications_clear", responses={204: None})
     def delete(self, request):
         """Clear: hide every notification of the user."""
         services.notifications_hide(user=request.user)

@@ -38,7 +38,19 @@ def free_port() -> int:
 
 
 class LiveSite:
-    def __init__(self, data_dir: Path, *, origin: str, config: dict, env: dict | None = None):
+    """A server process. With `share=other`, a second process of the same site: same data
+    directory (metadata database, secret key), already migrated and seeded by `other`, whose
+    app and token it takes over; give it its own event-store file through `env`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        origin: str,
+        config: dict,
+        env: dict | None = None,
+        share: LiveSite | None = None,
+    ):
         self.data_dir = data_dir
         self.origin = origin
         self.port = free_port()
@@ -50,7 +62,11 @@ class LiveSite:
             **(env or {}),
         }
         self.process: subprocess.Popen | None = None
-        self.log_path = data_dir / "server.log"
+        self.log_path = data_dir / ("server.log" if share is None else f"server-{self.port}.log")
+        if share is not None:
+            self.app_id: int = share.app_id
+            self.token: str = share.token
+            return
         self._manage("migrate", "--noinput", "-v", "0")
         seed = SEED.replace("ORIGIN", repr(origin)).replace("CONFIG", repr(config))
         out = self._manage("shell", "-c", seed)
@@ -66,6 +82,10 @@ class LiveSite:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    def shell(self, code: str) -> str:
+        """Run Python code in `manage.py shell` against the site's data; its stdout."""
+        return self._manage("shell", "-c", code)
 
     def _manage(self, *args: str) -> str:
         result = subprocess.run(
