@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.live_server import LiveSite  # noqa: E402
+from tests.live_server import LiveSite
 
 ORIGIN = "https://shop.bench.test"
 CONFIG = {

@@ -29,7 +29,21 @@ CLIENTS = [
 ]
 CAMPAIGN_QUERIES = ["utm_source=newsletter&utm_campaign=spring", "utm_source=ads&utm_medium=cpc"]
 
-FUNNEL_WALK = ["/", "/products/1", "#buy", "signup"]  # what the test configuration expects
+# The demo shop's configuration, which this traffic walks: tests and benchmarks share it.
+DEMO_CONFIG = {
+    "funnel": {
+        "order": "ordered",
+        "window_seconds": 3600,
+        "stages": [
+            {"name": "Landing", "kind": "page", "match": "/"},
+            {"name": "Product", "kind": "page", "match": "/products/{id}"},
+            {"name": "Buy", "kind": "click", "match": "#buy"},
+            {"name": "Signup", "kind": "event", "match": "signup"},
+        ],
+    },
+    "campaigns": [{"name": "Spring", "utm_source": "newsletter", "utm_campaign": "spring"}],
+    "elements": [{"name": "Pricing CTA", "selector": "#pricing a.cta"}],
+}
 
 
 def _event(rng: random.Random, **fields) -> StoredEvent:

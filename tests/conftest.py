@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import User
+from insights.synthetic import DEMO_CONFIG
 from orgs.models import Membership, Organization
 
 PASSWORD = "correct-horse-battery-9"
@@ -94,20 +95,7 @@ def stranger(make_user):
 
 # --- the event store and a tracked app ---------------------------------------------------------
 
-TRACKED_CONFIG = {
-    "funnel": {
-        "order": "ordered",
-        "window_seconds": 3600,
-        "stages": [
-            {"name": "Landing", "kind": "page", "match": "/"},
-            {"name": "Product", "kind": "page", "match": "/products/{id}"},
-            {"name": "Buy", "kind": "click", "match": "#buy"},
-            {"name": "Signup", "kind": "event", "match": "signup"},
-        ],
-    },
-    "campaigns": [{"name": "Spring", "utm_source": "newsletter", "utm_campaign": "spring"}],
-    "elements": [{"name": "Pricing CTA", "selector": "#pricing a.cta"}],
-}
+TRACKED_CONFIG = DEMO_CONFIG
 APP_ORIGIN = "https://shop.acme.test"
 
 

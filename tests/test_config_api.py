@@ -4,25 +4,13 @@ import pytest
 
 from apps_registry import services as app_services
 from funnels.selectors import config_for_epoch
+from insights.synthetic import DEMO_CONFIG
 from live.models import DomainEvent
 from tokens import services as token_services
 
 pytestmark = pytest.mark.django_db
 
-CONFIG = {
-    "funnel": {
-        "order": "ordered",
-        "window_seconds": 3600,
-        "stages": [
-            {"name": "Landing", "kind": "page", "match": "/"},
-            {"name": "Product", "kind": "page", "match": "/products/{id}"},
-            {"name": "Buy", "kind": "click", "match": "#buy"},
-            {"name": "Signup", "kind": "event", "match": "signup"},
-        ],
-    },
-    "campaigns": [{"name": "Spring", "utm_source": "newsletter", "utm_campaign": "spring"}],
-    "elements": [{"name": "Pricing CTA", "selector": "#pricing a.cta"}],
-}
+CONFIG = DEMO_CONFIG
 
 
 @pytest.fixture
