@@ -106,8 +106,22 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(RetiredPartition)
 class RetiredPartitionAdmin(admin.ModelAdmin):
-    list_display = ["app_name", "app_ref", "epoch", "reason", "retired_at", "archived_at"]
-    list_filter = ["reason"]
+    list_display = [
+        "app_name",
+        "app_ref",
+        "epoch",
+        "reason",
+        "retired_at",
+        "archived_at",
+        "archived_events",
+        "deleted_at",
+        "archive_path",
+    ]
+    list_filter = [
+        "reason",
+        ("archived_at", admin.EmptyFieldListFilter),
+        ("deleted_at", admin.EmptyFieldListFilter),
+    ]
     readonly_fields = [f.name for f in RetiredPartition._meta.fields]
 
     def has_add_permission(self, request) -> bool:

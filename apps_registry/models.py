@@ -143,6 +143,10 @@ class RetiredPartition(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     archive_path = models.CharField(max_length=500, blank=True)
     archived_events = models.BigIntegerField(null=True, blank=True)
+    # Set when the archiver removed the events from the store (the archive is then the only
+    # copy); cleared by a restore. docs/archiving.md describes the states.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["app_ref", "epoch"]

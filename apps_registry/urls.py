@@ -7,6 +7,7 @@ urlpatterns = [
     path("apps/<int:app_id>", views.AppDetailView.as_view(), name="app-detail"),
     path("apps/<int:app_id>/unlock", views.AppUnlockView.as_view(), name="app-unlock"),
     path("apps/<int:app_id>/transfer", views.AppTransferView.as_view(), name="app-transfer"),
+    path("apps/<int:app_id>/archives", views.AppArchiveListView.as_view(), name="app-archives"),
     path("apps/<int:app_id>/members", views.MemberListView.as_view(), name="app-members"),
     path(
         "apps/<int:app_id>/members/<int:user_id>",

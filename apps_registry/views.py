@@ -1,12 +1,12 @@
 """REST endpoints for apps, members and invitations. Thin: look up, check, call a service."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps_registry import selectors, services
-from apps_registry.models import Invite
+from apps_registry.models import Invite, RetiredPartition
 from apps_registry.permissions import IsAppOwner
 from apps_registry.serializers import (
     AppCreateInput,
@@ -101,6 +101,26 @@ class AppTransferView(AppScopedView):
             app=app, actor=request.user, new_owner_id=serializer.validated_data["user_id"]
         )
         return Response(self.app_body(app))
+
+
+class ArchivedEpochOutput(serializers.ModelSerializer):
+    events = serializers.IntegerField(source="archived_events", allow_null=True)
+    path = serializers.CharField(source="archive_path")
+
+    class Meta:
+        model = RetiredPartition
+        fields = ["epoch", "reason", "retired_at", "archived_at", "events", "path", "deleted_at"]
+
+
+class AppArchiveListView(AppScopedView):
+    """The app's retired epochs: when each was archived, how many events, where; `deleted_at`
+    says whether its events left the store (docs/archiving.md). Viewers of the app."""
+
+    @extend_schema(responses=ArchivedEpochOutput(many=True))
+    def get(self, request, app_id):
+        app = self.get_app(app_id)
+        partitions = RetiredPartition.objects.filter(app_ref=app.pk).order_by("epoch")
+        return Response(ArchivedEpochOutput(partitions, many=True).data)
 
 
 class MemberListView(AppScopedView):

@@ -75,7 +75,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
             await self.close(code=exc.code)
             return
         self.bucket = TokenBucket(settings.INGEST_RATE, settings.INGEST_BURST)
-        self.last_frame = time.monotonic()
+        self.last_frame = self.token_checked = time.monotonic()
         await self.accept()
         await self.send(text_data=orjson.dumps(self.connection.hello()).decode())
         self.idle_watch = asyncio.create_task(self._close_when_idle())
@@ -119,7 +119,23 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take(len(events)):
             await self.close(code=c.RATE_LIMITED)
             return
+        if not await self._token_still_valid():
+            return
         await self._store_and_ack(events)
+
+    async def _token_still_valid(self) -> bool:
+        """Re-check the token every few seconds (one query), so that unlocking, revoking or
+        deleting stops open sockets from writing into a retired epoch."""
+        if time.monotonic() - self.token_checked < settings.INGEST_RECHECK_SECONDS:
+            return True
+        try:
+            await database_sync_to_async(services.recheck_token)(self.connection)
+        except services.ConnectionRefused as exc:
+            log.info("ingest socket closed (%s): %s", exc.code, exc.reason)
+            await self.close(code=exc.code)
+            return False
+        self.token_checked = time.monotonic()
+        return True
 
     async def _store_and_ack(self, raw_events: list) -> None:
         now_ms = int(time.time() * 1000)

@@ -59,6 +59,7 @@ class Connection:
     client: Client
     visitor_id: str
     allow_visitor_id: bool
+    token: str = ""
     sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
     dropped: int = 0
 
@@ -115,9 +116,21 @@ def open_connection(
         client=client,
         visitor_id=visitor,
         allow_visitor_id=app.allow_visitor_id,
+        token=token or "",
     )
     connection.sessions.update(get_store().last_seen(app.pk, grant.epoch, [visitor]))
     return connection
+
+
+def recheck_token(conn: Connection) -> None:
+    """Raise ConnectionRefused when the connection's token stopped being valid for its epoch
+    (revoked, rotated out, the app unlocked or deleted) since the connection opened."""
+    try:
+        grant = token_check(conn.token)
+    except TokenRefused as exc:
+        raise ConnectionRefused(c.BAD_TOKEN, str(exc)) from None
+    if grant.epoch != conn.epoch:
+        raise ConnectionRefused(c.BAD_TOKEN, "the app's data epoch changed")
 
 
 def _visitor(conn: Connection, clean: dict) -> str:

@@ -350,3 +350,22 @@ async def test_same_visitor_on_another_ip_is_another_visitor(tracked_app, event_
     await b.disconnect()
 
     assert len(event_store.stage_visitors(tracked_app.pk, 1, 0)) == 2
+
+
+async def test_unlocking_closes_open_sockets_before_they_write_into_the_old_epoch(
+    tracked_app, owner, event_store, settings
+):
+    from channels.db import database_sync_to_async
+
+    settings.INGEST_RECHECK_SECONDS = 0
+    comm, _ = await connected(tracked_app.token)
+    await send_batch(comm, [pageview("/")])
+
+    await database_sync_to_async(app_services.app_unlock)(app=tracked_app, actor=owner)
+    await comm.send_to(
+        text_data=orjson.dumps({"type": "batch", "events": [pageview("/late")]}).decode()
+    )
+
+    assert await closed_with(comm) == c.BAD_TOKEN
+    assert [e.path for e in event_store.events(tracked_app.pk, 1)] == ["/"]
+    await comm.disconnect()
