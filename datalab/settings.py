@@ -208,7 +208,7 @@ CASSANDRA = {
     "keyspace": env_str("DATALAB_CASSANDRA_KEYSPACE", "datalab"),
     "local_dc": env_str("DATALAB_CASSANDRA_LOCAL_DC", "datacenter1"),
     "replication": env_str("DATALAB_CASSANDRA_REPLICATION", "SimpleStrategy:1"),
-    "consistency": env_str("DATALAB_CASSANDRA_CONSISTENCY", "LOCAL_ONE"),
+    "consistency": env_str("DATALAB_CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"),
 }
 
 LOGGING = {

@@ -7,7 +7,7 @@ BAD_ORIGIN = 4403
 TOO_SLOW = 4408
 TOO_LARGE = 4413
 RATE_LIMITED = 4429
-STORE_FAILING = 1011
+STORE_FAILING = 4503  # (1011 is not sendable by daphne: servers may only use 1000, 3000-4999)
 
 # Message types
 HELLO = "hello"

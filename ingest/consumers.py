@@ -74,6 +74,11 @@ class IngestConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=exc.code)
             return
+        except StoreUnavailable as exc:
+            log.warning("ingest handshake refused: event store unavailable (%s)", exc)
+            await self.accept()
+            await self.close(code=c.STORE_FAILING)
+            return
         self.bucket = TokenBucket(settings.INGEST_RATE, settings.INGEST_BURST)
         self.last_frame = self.token_checked = time.monotonic()
         await self.accept()

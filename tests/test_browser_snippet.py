@@ -163,7 +163,8 @@ def test_snippet_tracks_spa_navigation_clicks_hovers_and_custom_events(sites, br
     server, customer = sites
     page = browser.new_page()
     page.goto(f"{customer.origin}/?utm_source=newsletter")
-    page.wait_for_function("window.datalab && typeof window.datalab.track === 'function'")
+    # The server's hello names the tracked selectors: wait until the landing view is stored.
+    assert wait_for(lambda: paths_of(stored(server), "pageview") == ["/"])
 
     page.click("#to-product")  # pushState -> /products/42
     page.hover("#pricing .cta")

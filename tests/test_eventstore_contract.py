@@ -1,17 +1,24 @@
 """The event store contract: one suite, run against every backend.
 
 A backend joins by adding its name to the `store` fixture's params and a `<name>_store` fixture
-that yields a fresh, empty store.
+that yields a fresh, empty store. Cassandra runs on the node of the test run
+(DATALAB_TEST_CASSANDRA_HOSTS, DATALAB_TEST_CASSANDRA_PORT), in a keyspace of its own; without a
+reachable node its tests are skipped, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ingest.eventstore import get_store, reset_store
 from ingest.eventstore.base import MS_PER_DAY, StoredEvent
@@ -38,7 +45,7 @@ def make_event(**overrides) -> StoredEvent:
     return StoredEvent(**(fields | overrides))
 
 
-@pytest.fixture(params=["sqlite"])  # + pytest.param("cassandra", marks=pytest.mark.cassandra)
+@pytest.fixture(params=["sqlite", pytest.param("cassandra", marks=pytest.mark.cassandra)])
 def store(request):
     """Each backend in turn, fresh and empty (built by the `<name>_store` fixture)."""
     return request.getfixturevalue(f"{request.param}_store")
@@ -49,6 +56,101 @@ def sqlite_store(tmp_path):
     store = SQLiteEventStore(tmp_path / "events.sqlite3")
     yield store
     store.close()
+
+
+@dataclass(frozen=True)
+class CassandraNode:
+    hosts: list[str]
+    port: int
+    keyspace: str
+
+    def store(self, **options):
+        from ingest.eventstore.cassandra import CassandraEventStore
+
+        return CassandraEventStore(
+            hosts=self.hosts, port=self.port, keyspace=self.keyspace, **options
+        )
+
+    def settings(self) -> dict:
+        """A `settings.CASSANDRA` for this node and keyspace."""
+        return {
+            "hosts": self.hosts,
+            "port": self.port,
+            "keyspace": self.keyspace,
+            "local_dc": "datacenter1",
+            "replication": "SimpleStrategy:1",
+            "consistency": "LOCAL_QUORUM",
+        }
+
+
+def cassandra_unavailable(reason: str):
+    """Skip a test that needs Cassandra; under CI=true, fail it: CI must never skip one."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Cassandra is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def cassandra_node():
+    """The test run's Cassandra node with a keyspace of this session (dropped at the end)."""
+    from ingest.eventstore import StoreUnavailable
+    from ingest.eventstore.cassandra import create_schema, parse_consistency, parse_replication
+    from ingest.eventstore.cassandra.connection import DRIVER_ERRORS, connect
+
+    hosts = [h.strip() for h in os.environ.get("DATALAB_TEST_CASSANDRA_HOSTS", "").split(",")]
+    hosts = [h for h in hosts if h]
+    if not hosts:
+        cassandra_unavailable("DATALAB_TEST_CASSANDRA_HOSTS is not set")
+    node = CassandraNode(
+        hosts=hosts,
+        port=int(os.environ.get("DATALAB_TEST_CASSANDRA_PORT") or 9042),
+        keyspace=f"datalab_test_{os.getpid()}",
+    )
+    cluster = connect(
+        hosts=hosts,
+        port=node.port,
+        local_dc="datacenter1",
+        consistency=parse_consistency("LOCAL_QUORUM"),
+    )
+    try:
+        session = cluster.connect()
+        create_schema(session, node.keyspace, parse_replication("SimpleStrategy:1"))
+    except (*DRIVER_ERRORS, StoreUnavailable) as exc:
+        cluster.shutdown()
+        cassandra_unavailable(f"no Cassandra at {hosts} port {node.port}: {exc}")
+    yield node
+    session.execute(f"DROP KEYSPACE IF EXISTS {node.keyspace}", timeout=60)
+    cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def _shared_cassandra_store(cassandra_node):
+    store = cassandra_node.store()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def cassandra_store(_shared_cassandra_store, cassandra_node):
+    """The session's Cassandra store, every table of its keyspace emptied first."""
+    from ingest.eventstore.cassandra.connection import DRIVER_ERRORS
+    from ingest.eventstore.cassandra.schema import TABLES
+
+    session = _shared_cassandra_store.session
+    deadline = time.monotonic() + 60  # after a test restarted the node, the driver reconnects
+    while True:
+        futures = [
+            session.execute_async(f"TRUNCATE {cassandra_node.keyspace}.{table}", timeout=60)
+            for table in TABLES
+        ]
+        try:
+            for future in futures:
+                future.result()
+            return _shared_cassandra_store
+        except DRIVER_ERRORS:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def ids(events) -> set[str]:
@@ -287,8 +389,188 @@ def test_a_deleted_partition_takes_its_events_again(store):
     assert store.count_events(APP, EPOCH) == 1
 
 
+_fresh_apps = itertools.count(1000)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # each example: its own app
+)
+@given(data=st.data())
+def test_any_sequence_of_appends_matches_a_brute_force_model(store, data):
+    app = next(_fresh_apps)
+    visitors = ["a" * 16, "b" * 16, "c" * 16]
+    offsets = data.draw(
+        st.lists(st.integers(0, 3 * MS_PER_DAY), min_size=1, max_size=12, unique=True)
+    )
+    pool = [
+        make_event(
+            app_id=app,
+            ts=T0 + offset,
+            visitor_id=data.draw(st.sampled_from(visitors)),
+            session_id=f"s{offset}",
+            stages=tuple(sorted(data.draw(st.sets(st.integers(0, 2))))),
+        )
+        for offset in offsets
+    ]
+    batches = data.draw(st.lists(st.lists(st.sampled_from(pool), max_size=6), max_size=5))
+
+    stored: dict[str, StoredEvent] = {}
+    for batch in batches:
+        result = store.append(batch)
+        assert result.new_ids == ids(batch) - stored.keys()
+        assert result.duplicate_ids == ids(batch) & stored.keys()
+        stored.update((event.event_id, event) for event in batch)
+
+    in_order = sorted(stored.values(), key=lambda e: (e.ts, e.event_id))
+    assert list(store.events(app, EPOCH)) == in_order
+    assert store.count_events(app, EPOCH) == len(in_order)
+    for stage in range(3):
+        first_entries: dict[str, int] = {}
+        for event in in_order:
+            if stage in event.stages:
+                first_entries.setdefault(event.visitor_id, event.ts)
+        assert store.stage_visitors(app, EPOCH, stage) == first_entries
+    latest = {event.visitor_id: (event.session_id, event.ts) for event in in_order}
+    assert store.last_seen(app, EPOCH, visitors) == latest
+
+
 def test_ping_answers_when_up(store):
     store.ping()
+
+
+# -- the insights read the same on every backend -----------------------------------------------
+
+TRAFFIC_START = T0 - T0 % MS_PER_DAY + 5 * 3_600_000  # 2025-10-09 05:00 UTC: spans four days
+STAGE_NAMES = ["Landing", "Product", "Buy", "Signup"]  # tests.conftest.TRACKED_CONFIG's funnel
+
+
+def synthetic_traffic(app_id: int) -> list[StoredEvent]:
+    from insights import synthetic
+    from tests.conftest import TRACKED_CONFIG
+
+    return list(
+        synthetic.generate(
+            app_id=app_id,
+            epoch=EPOCH,
+            config=TRACKED_CONFIG,
+            visitors=150,
+            start_ms=TRAFFIC_START,
+            days=3,
+        )
+    )
+
+
+def append_in_groups(store, events: list[StoredEvent], size: int = 500) -> None:
+    """As the write-behind writer does: groups of up to 500 events."""
+    for start in range(0, len(events), size):
+        store.append(events[start : start + size])
+
+
+def engine_answers(store, start_ms: int, end_ms: int, filters: dict) -> dict:
+    """What the insights compute from one scan of the store (see insights/selectors.py)."""
+    from insights import engine
+
+    scan = engine.Scan(store.scan(APP, EPOCH, start_ms, end_ms), filters)
+    funnels = {
+        order: engine.funnel(scan, names=STAGE_NAMES, order=order, window_seconds=3600)
+        for order in ("ordered", "strict", "any")
+    }
+    levels = funnels["ordered"]["levels"]
+    converted = {visitor for visitor, level in levels.items() if level == len(STAGE_NAMES)}
+    return {
+        "overview": engine.overview(scan, lambda ts: ts - ts % 3_600_000),
+        "pages": engine.pages(scan),
+        "technology": [engine.breakdown(scan, name) for name in ("browser", "os", "device")],
+        "sources": engine.sources(scan, converted),
+        "funnels": funnels,
+        "dropoffs": engine.dropoffs(scan, levels, 2),
+        "journeys": engine.journeys(scan, start="/", steps=3, direction="forward"),
+        "journeys back": engine.journeys(scan, start="/checkout", steps=3, direction="backward"),
+        "elements": engine.elements(scan, ["Pricing CTA"]),
+    }
+
+
+@pytest.mark.cassandra
+def test_both_backends_give_the_same_rows_for_the_same_events(sqlite_store, cassandra_store):
+    events = synthetic_traffic(APP)
+    append_in_groups(sqlite_store, events)
+    append_in_groups(cassandra_store, events)
+    ranges = [
+        (TRAFFIC_START - MS_PER_DAY, TRAFFIC_START + 4 * MS_PER_DAY),  # everything
+        (TRAFFIC_START + 12_345_678, TRAFFIC_START + 2 * MS_PER_DAY + 7_654_321),  # mid-day ends
+        (TRAFFIC_START + 1, TRAFFIC_START + 1),  # empty
+        (TRAFFIC_START + 9 * MS_PER_DAY, TRAFFIC_START + 10 * MS_PER_DAY),  # no traffic
+    ]
+
+    for start, end in ranges:
+        expected = sorted(sqlite_store.scan(APP, EPOCH, start, end))
+        assert sorted(cassandra_store.scan(APP, EPOCH, start, end)) == expected
+    assert len(list(cassandra_store.scan(APP, EPOCH, *ranges[0]))) == len(events)
+    assert list(cassandra_store.events(APP, EPOCH)) == list(sqlite_store.events(APP, EPOCH))
+    for stage in range(len(STAGE_NAMES)):
+        entered = cassandra_store.stage_visitors(APP, EPOCH, stage)
+        assert entered == sqlite_store.stage_visitors(APP, EPOCH, stage)
+    visitors = {event.visitor_id for event in events}
+    assert cassandra_store.last_seen(APP, EPOCH, visitors) == sqlite_store.last_seen(
+        APP, EPOCH, visitors
+    )
+    assert cassandra_store.count_events(APP, EPOCH) == len(events)
+    assert cassandra_store.epochs(APP) == sqlite_store.epochs(APP) == [EPOCH]
+
+
+@pytest.mark.cassandra
+def test_both_backends_give_the_same_insights_for_the_same_events(sqlite_store, cassandra_store):
+    events = synthetic_traffic(APP)
+    append_in_groups(sqlite_store, events)
+    append_in_groups(cassandra_store, events)
+    whole = (TRAFFIC_START, TRAFFIC_START + 3 * MS_PER_DAY)
+    part = (TRAFFIC_START + 40_000_000, TRAFFIC_START + 90_000_000)
+
+    for start, end in (whole, part):
+        for filters in ({}, {"device": "mobile"}, {"path": "/pricing"}, {"campaign": "Spring"}):
+            expected = engine_answers(sqlite_store, start, end, filters)
+            assert engine_answers(cassandra_store, start, end, filters) == expected
+    assert engine_answers(sqlite_store, *whole, {})["funnels"]["ordered"]["levels"]  # not vacuous
+
+
+@pytest.mark.cassandra
+def test_insights_endpoints_answer_the_same_on_either_backend(
+    tracked_app, owner, client_for, settings, cassandra_node, cassandra_store
+):
+    events = synthetic_traffic(tracked_app.pk)
+    append_in_groups(get_store(), events)  # the SQLite store of the `event_store` fixture
+    append_in_groups(cassandra_store, events)
+    client = client_for(owner)
+    queries = {
+        "overview": {},
+        "pages": {"device": "desktop"},
+        "technology": {},
+        "sources": {},
+        "funnel": {},
+        "funnel/dropoffs": {"stage": "2"},
+        "journeys": {"start": "/", "steps": "3"},
+        "elements": {},
+    }
+
+    def answers() -> dict:
+        days = {"from": "2025-10-09", "to": "2025-10-12"}
+        url = f"/api/v1/apps/{tracked_app.pk}/insights/"
+        bodies = {
+            name: client.get(url + name, {**days, **query}) for name, query in queries.items()
+        }
+        bodies["distinct funnel"] = client.get(url + "funnel", {**days, "distinct": "true"})
+        assert {body.status_code for body in bodies.values()} == {200}
+        return {name: body.json() for name, body in bodies.items()}
+
+    on_sqlite = answers()
+    settings.EVENT_STORE = "cassandra"  # get_store() now builds the Cassandra store from settings
+    settings.CASSANDRA = cassandra_node.settings()
+
+    assert answers() == on_sqlite
+    assert type(get_store()).__name__ == "CassandraEventStore"
+    assert on_sqlite["funnel"]["stages"][0]["visitors"] > 0
 
 
 # -- SQLite backend specifics ------------------------------------------------------------------

@@ -33,9 +33,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-access-log", action="store_true")
 
     def handle(self, *args, **options):
+        from django.conf import settings
+
         from datalab.asgi import application
+        from ingest.eventstore import get_store
         from ingest.eventstore.writer import reset_writer
 
+        if settings.EVENT_STORE != "sqlite":
+            get_store()  # fail at boot, not at the first event, if the schema is missing
         atexit.register(reset_writer)  # commit what is queued when the server stops
         proxy = options["proxy_headers"]
         Server(
