@@ -77,13 +77,9 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
     body = {"order": config["order"], "window_seconds": config["window_seconds"]}
     body["unit"] = "visitor"
     if distinct:
-        store = get_store()
+        entries = get_store().stage_visitors_many(q.app.pk, q.epoch, range(len(names)))
         counts = [
-            sum(
-                1
-                for first in store.stage_visitors(q.app.pk, q.epoch, index).values()
-                if q.start_ms <= first < q.end_ms
-            )
+            sum(1 for first in entries[index].values() if q.start_ms <= first < q.end_ms)
             for index in range(len(names))
         ]
         body["distinct"] = True

@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import datetime
 import functools
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -180,6 +180,13 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
         """visitor_id -> ts of their first entry into funnel stage `stage` (0-based)."""
+
+    def stage_visitors_many(
+        self, app_id: int, epoch: int, stages: Iterable[int]
+    ) -> dict[int, dict[str, int]]:
+        """`stage_visitors` of several stages (one single-partition read per stage); backends
+        may run them concurrently."""
+        return {stage: self.stage_visitors(app_id, epoch, stage) for stage in stages}
 
     @abc.abstractmethod
     def count_events(self, app_id: int, epoch: int) -> int:
