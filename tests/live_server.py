@@ -61,6 +61,10 @@ class LiveSite:
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
+        if "DATABASE_URL" not in (env or {}):
+            # A site's metadata lives in its own data directory: the suite's DATABASE_URL names
+            # one shared database (the PostgreSQL run), where seeded sites would collide.
+            self.env.pop("DATABASE_URL", None)
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir / ("server.log" if share is None else f"server-{self.port}.log")
         if share is not None:
