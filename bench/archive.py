@@ -27,20 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CONFIG = {
-    "funnel": {
-        "order": "ordered",
-        "window_seconds": 3600,
-        "stages": [
-            {"name": "Landing", "kind": "page", "match": "/"},
-            {"name": "Product", "kind": "page", "match": "/products/{id}"},
-            {"name": "Buy", "kind": "click", "match": "#buy"},
-            {"name": "Signup", "kind": "event", "match": "signup"},
-        ],
-    },
-    "campaigns": [{"name": "Spring", "utm_source": "newsletter", "utm_campaign": "spring"}],
-    "elements": [{"name": "Pricing CTA", "selector": "#pricing a.cta"}],
-}
+from insights.synthetic import DEMO_CONFIG as CONFIG  # noqa: E402
+
 START_MS = 1_790_812_800_000  # 2026-10-01T00:00:00Z
 DAYS = 30
 

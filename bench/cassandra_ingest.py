@@ -54,20 +54,7 @@ from insights import synthetic  # noqa: E402
 GROUP = 500  # events per append, as the writer groups them (writer.MAX_GROUP_EVENTS)
 CONNECTIONS = 50
 APPS = 5
-CONFIG = {
-    "funnel": {
-        "order": "ordered",
-        "window_seconds": 3600,
-        "stages": [
-            {"name": "Landing", "kind": "page", "match": "/"},
-            {"name": "Product", "kind": "page", "match": "/products/{id}"},
-            {"name": "Buy", "kind": "click", "match": "#buy"},
-            {"name": "Signup", "kind": "event", "match": "signup"},
-        ],
-    },
-    "campaigns": [{"name": "Spring", "utm_source": "newsletter", "utm_campaign": "spring"}],
-    "elements": [{"name": "Pricing CTA", "selector": "#pricing a.cta"}],
-}
+CONFIG = synthetic.DEMO_CONFIG
 
 
 def traffic(total: int, first_app: int, seed: int) -> list[list[list[StoredEvent]]]:
