@@ -1,220 +1,356 @@
-"""The answers of the insights endpoints, computed from scanned event rows.
+"""The answers of the insights endpoints, computed from the events of a range by columns.
 
-Backend-neutral: every event store yields the same rows (`ingest.eventstore.base.ScanRow`), so
-every backend gives the same answers. Definitions (docs/insights.md):
+Backend-neutral: every event store gives the same `Columns` (ingest.eventstore.columns), so every
+backend gives the same answers. Definitions (docs/insights.md):
 - metrics count events with ts in [start, end); a *session* is the set of a session id's
   events in that range; its referrer and campaign are those of its first pageview that has one,
-  its entry and exit pages its first and last pageview;
+  its entry and exit pages its first and last pageview (by time, then path), its browser, os and
+  device those of its first event;
 - filters select whole sessions (browser, os, device, referrer, campaign; `path`: sessions that
   viewed it, and only that path's pageviews count);
-- uniques are exact (sets), never sums of daily uniques.
+- uniques are exact (distinct codes), never sums of daily uniques.
+
+Arrays are indexed by row (events in (ts, event_id) order) or by code (a session, visitor or
+path: its index in the columns' string table).
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 import statistics
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from ingest.eventstore.base import ScanRow
-from insights.funnel import Hit, visitor_reach
+import numpy as np
+
+from ingest.eventstore.columns import Columns
+from insights.funnel import visitor_reach
 
 LEFT = "(left)"
 DIRECT = "(direct)"
 UNKNOWN = "(unknown)"
-
-
-@dataclass
-class Session:
-    visitor: str
-    first_ts: int
-    last_ts: int = 0
-    browser: str = ""
-    os: str = ""
-    device: str = ""
-    referrer: str = ""
-    referrer_ts: int = 0
-    campaign: str = ""
-    campaign_ts: int = 0
-    pages: list[tuple[int, str]] = field(default_factory=list)  # (ts, path) of pageviews
+_NONE = np.iinfo(np.int64).max
+_DENSE_CELLS = 30_000_000  # (group x member) pairs counted with a boolean matrix below this
 
 
 def _ratio(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+def _median(values: Sequence) -> float | int | None:
+    return statistics.median(values) if len(values) else None
+
+
+def distinct_counts(groups: np.ndarray, members: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the number of distinct members among the (group, member) pairs."""
+    if not len(groups):
+        return np.zeros(n_groups, dtype=np.int64)
+    n_members = int(members.max()) + 1
+    if n_groups * n_members <= _DENSE_CELLS:
+        seen = np.zeros((n_groups, n_members), dtype=bool)
+        seen[groups, members] = True
+        return seen.sum(axis=1)
+    keys = np.unique(groups.astype(np.int64) * n_members + members)
+    return np.bincount(keys // n_members, minlength=n_groups)
+
+
+def _string_ranks(table: list[str]) -> np.ndarray:
+    """rank[code]: the position of the code's string in sorted order."""
+    ranks = np.empty(len(table), dtype=np.int64)
+    ranks[sorted(range(len(table)), key=table.__getitem__)] = np.arange(len(table))
+    return ranks
+
+
+def _first_at(size: int, groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.full(size, _NONE, dtype=np.int64)
+    np.minimum.at(out, groups, values)
+    return out
+
+
+def _last_at(size: int, groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(out, groups, values)
+    return out
+
+
+def _pick(values: np.ndarray, index: np.ndarray, found: np.ndarray, missing: int) -> np.ndarray:
+    """values[index] where `found`, else `missing` (index may hold anything where not found)."""
+    if not len(values):
+        return np.full(len(index), missing, dtype=np.int64)
+    return np.where(found, values[np.clip(index, 0, len(values) - 1)], missing)
+
+
 class Scan:
-    """One pass over the rows of a range, grouped into sessions; filters applied."""
+    """The events of a range by columns, grouped into sessions; filters applied.
 
-    def __init__(self, rows: Iterable[ScanRow], filters: dict[str, str]) -> None:
-        self.rows: list[ScanRow] = []
-        self.sessions: dict[str, Session] = {}
-        for row in rows:
-            self.rows.append(row)
-            self._add(row)
-        for session in self.sessions.values():
-            session.pages.sort()
+    `rows`: the events that count (filtered); session arrays (`kept`, `first_ts`, ...) are
+    indexed by session code and describe whole sessions in the range (before the path filter
+    drops other pageviews)."""
+
+    def __init__(self, columns: Columns, filters: dict[str, str]) -> None:
+        c = columns
+        self.tables = c.tables
+        self.n_visitors = len(c.tables["visitor_id"])
+        self.n_paths = len(c.tables["path"])
+        self.pageview = c.code_of("type", "pageview")
+        index = np.arange(len(c))
+        session, is_pv = c.codes["session_id"], c.codes["type"] == self.pageview
+        n = len(c.tables["session_id"])
+        first_row = _first_at(n, session, index)
+        self.kept = first_row != _NONE
+        self.visitor = _pick(c.codes["visitor_id"], first_row, self.kept, -1)
+        self.first_ts = _pick(c.ts, first_row, self.kept, 0)
+        self.last_ts = _last_at(n, session, c.ts)
+        self.views = np.bincount(session[is_pv], minlength=n)
+        self.referrer = self._first_code(c, session, is_pv, "referrer")
+        self.campaign = self._first_code(c, session, is_pv, "campaign")
+        self.entry, self.exit = self._entry_and_exit(c, session, is_pv)
+        self.all_rows = c
         if filters:
-            keep = {sid for sid, s in self.sessions.items() if _matches(s, filters)}
-            self.sessions = {sid: self.sessions[sid] for sid in keep}
-            self.rows = [r for r in self.rows if r.session_id in keep]
-            if "path" in filters:
-                self.rows = [
-                    r for r in self.rows if r.type != "pageview" or r.path == filters["path"]
-                ]
+            self._filter(c, filters, first_row, session, is_pv)
+        self.rows = c.take(self.kept[session]) if filters else c
+        if "path" in filters:
+            pv = self.rows.codes["type"] == self.pageview
+            other = self.rows.codes["path"] != c.code_of("path", filters["path"])
+            self.rows = self.rows.take(~(pv & other))
+        self.is_pv = self.rows.codes["type"] == self.pageview
 
-    def _add(self, row: ScanRow) -> None:
-        session = self.sessions.get(row.session_id)
-        if session is None:
-            session = self.sessions[row.session_id] = Session(
-                visitor=row.visitor_id, first_ts=row.ts, last_ts=row.ts,
-                browser=row.browser, os=row.os, device=row.device,
-            )  # fmt: skip
-        session.first_ts = min(session.first_ts, row.ts)
-        session.last_ts = max(session.last_ts, row.ts)
-        if row.type == "pageview":
-            session.pages.append((row.ts, row.path))
-            if row.referrer and (not session.referrer or row.ts < session.referrer_ts):
-                session.referrer, session.referrer_ts = row.referrer, row.ts
-            if row.campaign and (not session.campaign or row.ts < session.campaign_ts):
-                session.campaign, session.campaign_ts = row.campaign, row.ts
+    def _first_code(self, c: Columns, session, is_pv, name: str) -> np.ndarray:
+        """Per session, the code of `name` on its first pageview that has one (-1: none)."""
+        empty = c.code_of(name, "")
+        rows = np.flatnonzero(is_pv & (c.codes[name] != empty))
+        first = _first_at(len(self.kept), session[rows], rows)
+        return _pick(c.codes[name], first, first != _NONE, -1)
 
-    def pageviews(self) -> list[ScanRow]:
-        return [r for r in self.rows if r.type == "pageview"]
+    def _entry_and_exit(self, c: Columns, session, is_pv) -> tuple[np.ndarray, np.ndarray]:
+        """Per session, the path codes of its first and last pageview by (ts, path)."""
+        rows = np.flatnonzero(is_pv)
+        s, ts = session[rows], c.ts[rows]
+        ranks = _string_ranks(c.tables["path"])
+        rank = ranks[c.codes["path"][rows]]
+        code_of_rank = np.argsort(ranks)
+        size = len(self.kept)
+        first, last = ts == _first_at(size, s, ts)[s], ts == _last_at(size, s, ts)[s]
+        entry = _first_at(size, s[first], rank[first])
+        exit_ = _last_at(size, s[last], rank[last])
+        return (
+            _pick(code_of_rank, entry, entry != _NONE, -1),
+            _pick(code_of_rank, exit_, exit_ >= 0, -1),
+        )
 
+    def _filter(self, c: Columns, filters, first_row, session, is_pv) -> None:
+        """Keep the sessions that match every filter (a value no event has matches none)."""
+        for key, value in filters.items():
+            code = c.code_of(key, value)
+            if key == "path":
+                viewed = session[is_pv & (c.codes["path"] == code)]
+                self.kept &= np.bincount(viewed, minlength=len(self.kept)) > 0
+            elif key == "referrer" and value == DIRECT:
+                self.kept &= self.referrer == -1
+            elif key in ("referrer", "campaign"):
+                first = self.referrer if key == "referrer" else self.campaign
+                self.kept &= (first == code) & (code != -1)
+            else:
+                self.kept &= (_pick(c.codes[key], first_row, self.kept, -1) == code) & (code != -1)
 
-def _matches(session: Session, filters: dict[str, str]) -> bool:
-    for key, value in filters.items():
-        if key == "path":
-            if not any(path == value for _, path in session.pages):
-                return False
-        elif key == "referrer":
-            if (session.referrer or DIRECT) != value:
-                return False
-        elif getattr(session, key) != value:
-            return False
-    return True
+    def visitors(self) -> int:
+        return int(np.count_nonzero(np.bincount(self.rows.codes["visitor_id"], minlength=1)))
 
 
 # --- overview, pages, technology, sources -------------------------------------------------------
 
 
-def overview(scan: Scan, bucket_of: Callable[[int], int]) -> dict:
-    pageviews = scan.pageviews()
-    with_pages = [s for s in scan.sessions.values() if s.pages]
-    bounces = sum(1 for s in with_pages if len(s.pages) == 1)
-    durations = [(s.last_ts - s.first_ts) / 1000 for s in scan.sessions.values()]
-    series_views: Counter[int] = Counter()
-    series_visitors: dict[int, set[str]] = defaultdict(set)
-    for row in scan.rows:
-        bucket = bucket_of(row.ts)
-        series_visitors[bucket].add(row.visitor_id)
-        if row.type == "pageview":
-            series_views[bucket] += 1
+def overview(scan: Scan, bounds: Sequence[int]) -> dict:
+    """`bounds`: the starts (epoch ms, ascending) of the series buckets."""
+    rows, kept = scan.rows, scan.kept
+    with_pages = kept & (scan.views > 0)
+    durations = ((scan.last_ts[kept] - scan.first_ts[kept]) / 1000).tolist()
+    bucket = np.searchsorted(np.asarray(bounds, dtype=np.int64), rows.ts, side="right") - 1
+    inside = bucket >= 0
+    views = np.bincount(bucket[inside & scan.is_pv], minlength=len(bounds))
+    visitors = distinct_counts(bucket[inside], rows.codes["visitor_id"][inside], len(bounds))
     return {
-        "pageviews": len(pageviews),
-        "visitors": len({r.visitor_id for r in scan.rows}),
-        "sessions": len(scan.sessions),
-        "bounce_rate": _ratio(bounces, len(with_pages)),
-        "avg_session_seconds": round(statistics.fmean(durations), 1) if durations else 0.0,
-        "buckets": {b: (series_views[b], len(v)) for b, v in series_visitors.items()},
-    }
+        "pageviews": int(np.count_nonzero(scan.is_pv)),
+        "visitors": scan.visitors(),
+        "sessions": int(np.count_nonzero(kept)),
+        "bounce_rate": _ratio(int(np.count_nonzero(with_pages & (scan.views == 1))),
+                              int(np.count_nonzero(with_pages))),
+        "avg_session_seconds": round(math.fsum(durations) / len(durations), 1)
+        if durations else 0.0,
+        "series": [(int(v), int(u)) for v, u in zip(views, visitors, strict=True)],
+    }  # fmt: skip
 
 
 def pages(scan: Scan) -> list[dict]:
-    views: Counter[str] = Counter()
-    visitors: dict[str, set[str]] = defaultdict(set)
-    seconds: dict[str, list[int]] = defaultdict(list)
-    for row in scan.rows:
-        if row.type == "pageview":
-            views[row.path] += 1
-            visitors[row.path].add(row.visitor_id)
-        elif row.type == "leave" and row.path:
-            seconds[row.path].append(row.duration_ms)
-    entries = Counter(s.pages[0][1] for s in scan.sessions.values() if s.pages)
-    exits = Counter(s.pages[-1][1] for s in scan.sessions.values() if s.pages)
+    rows, pv, n = scan.rows, scan.is_pv, scan.n_paths
+    paths = rows.codes["path"]
+    views = np.bincount(paths[pv], minlength=n)
+    visitors = distinct_counts(paths[pv], rows.codes["visitor_id"][pv], n)
+    leaves = (rows.codes["type"] == rows.code_of("type", "leave")) & (
+        paths != rows.code_of("path", "")
+    )
+    seconds = np.bincount(paths[leaves], weights=rows.duration_ms[leaves], minlength=n)
+    timed = np.bincount(paths[leaves], minlength=n)
+    with_pages = scan.kept & (scan.views > 0)
+    entries = np.bincount(scan.entry[with_pages], minlength=n)
+    exits = np.bincount(scan.exit[with_pages], minlength=n)
+    table = scan.tables["path"]
     results = [
         {
-            "path": path,
-            "pageviews": count,
-            "visitors": len(visitors[path]),
-            "avg_seconds": round(statistics.fmean(seconds[path]) / 1000, 1)
-            if seconds[path]
-            else None,
-            "entries": entries[path],
-            "exits": exits[path],
+            "path": table[code],
+            "pageviews": int(views[code]),
+            "visitors": int(visitors[code]),
+            "avg_seconds": round(seconds[code] / timed[code] / 1000, 1) if timed[code] else None,
+            "entries": int(entries[code]),
+            "exits": int(exits[code]),
         }
-        for path, count in views.items()
+        for code in np.flatnonzero(views)
     ]
     return sorted(results, key=lambda r: (-r["pageviews"], r["path"]))
 
 
+def _names(table: list[str], blank: str) -> tuple[list[str], np.ndarray]:
+    """Distinct display names of a column's strings, and each code's name index."""
+    shown = [value or blank for value in table]
+    names = sorted(set(shown))
+    position = {name: i for i, name in enumerate(names)}
+    return names, np.array([position[name] for name in shown], dtype=np.int64)
+
+
 def breakdown(scan: Scan, dimension: str) -> list[dict]:
-    visitors: dict[str, set[str]] = defaultdict(set)
-    views: Counter[str] = Counter()
-    for row in scan.rows:
-        name = getattr(row, dimension) or UNKNOWN
-        visitors[name].add(row.visitor_id)
-        if row.type == "pageview":
-            views[name] += 1
-    results = [{"name": n, "visitors": len(v), "pageviews": views[n]} for n, v in visitors.items()]
+    rows = scan.rows
+    names, name_of = _names(scan.tables[dimension], UNKNOWN)
+    group = name_of[rows.codes[dimension]]
+    visitors = distinct_counts(group, rows.codes["visitor_id"], len(names))
+    views = np.bincount(group[scan.is_pv], minlength=len(names))
+    results = [
+        {"name": name, "visitors": int(visitors[i]), "pageviews": int(views[i])}
+        for i, name in enumerate(names)
+        if visitors[i]
+    ]
     return sorted(results, key=lambda r: (-r["visitors"], -r["pageviews"], r["name"]))
 
 
-def sources(scan: Scan, converted: set[str]) -> dict:
-    referrers: dict[str, set[str]] = defaultdict(set)
-    campaigns: dict[str, set[str]] = defaultdict(set)
-    for session in scan.sessions.values():
-        if not session.referrer.startswith("/"):  # internal navigation is not a source
-            referrers[session.referrer or DIRECT].add(session.visitor)
-        if session.campaign:
-            campaigns[session.campaign].add(session.visitor)
+def sources(scan: Scan, converted: np.ndarray) -> dict:
+    """`converted`: per visitor code, whether they completed the funnel."""
+    sessions = np.flatnonzero(scan.kept)
+    visitor = scan.visitor[sessions]
+    referrers = scan.tables["referrer"] + [DIRECT]
+    ref = scan.referrer[sessions]
+    ref = np.where(ref == -1, len(referrers) - 1, ref)
+    external = np.array([not r.startswith("/") for r in referrers], dtype=bool)[ref]
+    names, name_of = _names(referrers, DIRECT)
+    group = name_of[ref[external]]
+    ref_visitors = distinct_counts(group, visitor[external], len(names))
+    campaign = scan.campaign[sessions]
+    has = campaign != -1
+    n = len(scan.tables["campaign"])
+    camp_visitors = distinct_counts(campaign[has], visitor[has], n)
+    won = has & converted[visitor] if len(converted) else has & False
+    camp_conversions = distinct_counts(campaign[won], visitor[won], n)
     return {
         "referrers": sorted(
-            ({"name": n, "visitors": len(v)} for n, v in referrers.items()),
+            ({"name": name, "visitors": int(ref_visitors[i])}
+             for i, name in enumerate(names) if ref_visitors[i]),
             key=lambda r: (-r["visitors"], r["name"]),
         ),
         "campaigns": sorted(
-            (
-                {"name": n, "visitors": len(v), "conversions": len(v & converted)}
-                for n, v in campaigns.items()
-            ),
+            ({"name": scan.tables["campaign"][code], "visitors": int(camp_visitors[code]),
+              "conversions": int(camp_conversions[code])}
+             for code in np.flatnonzero(camp_visitors)),
             key=lambda r: (-r["visitors"], r["name"]),
         ),
-    }
+    }  # fmt: skip
 
 
 # --- funnel -------------------------------------------------------------------------------------
 
 
-def hits_by_visitor(scan: Scan, n: int) -> dict[str, list[Hit]]:
-    hits: dict[str, list[Hit]] = defaultdict(list)
-    for row in scan.rows:
-        stages = frozenset(s for s in row.stages if s < n)
-        if stages:
-            hits[row.visitor_id].append((row.ts, row.event_id, stages))
-    for visitor_hits in hits.values():
-        visitor_hits.sort(key=lambda h: (h[0], h[1]))
-    return hits
+class Hits:
+    """The events that reached a stage below n, in (visitor, ts, event_id) order."""
+
+    def __init__(self, scan: Scan, n: int) -> None:
+        rows = scan.rows
+        masks = rows.stages & ((1 << n) - 1)
+        picked = np.flatnonzero(masks)
+        order = picked[np.argsort(rows.codes["visitor_id"][picked], kind="stable")]
+        self.ts = rows.ts[order]
+        self.visitor = rows.codes["visitor_id"][order]
+        self.masks = masks[order]
+
+
+def _ordered(hits: Hits, n: int, window_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every attempt (a stage-1 hit, in hit order) followed greedily: at each stage the earliest
+    later-or-same hit of the visitor reaching it within the window (`funnel._ordered_from`,
+    for all attempts at once). Returns each attempt's visitor, level and stage times."""
+    starts = np.flatnonzero(hits.masks & 1)
+    visitor, limit = hits.visitor[starts], hits.ts[starts] + window_ms
+    times = np.zeros((len(starts), n), dtype=np.int64)
+    times[:, 0] = hits.ts[starts]
+    level = np.ones(len(starts), dtype=np.int64)
+    pos, alive = starts, np.ones(len(starts), dtype=bool)
+    for k in range(1, n):
+        reaching = np.flatnonzero(hits.masks >> k & 1)
+        if not len(reaching):
+            break
+        at = np.searchsorted(reaching, pos)
+        candidate = reaching[np.minimum(at, len(reaching) - 1)]
+        alive &= (at < len(reaching)) & (hits.visitor[candidate] == visitor)
+        alive &= hits.ts[candidate] <= limit
+        pos = np.where(alive, candidate, pos)
+        times[:, k] = hits.ts[candidate]
+        level += alive
+    return visitor, level, times
+
+
+def _group_starts(sorted_codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal codes starts (a boolean mask)."""
+    if not len(sorted_codes):
+        return np.zeros(0, dtype=bool)
+    return np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+
+
+def _per_visitor(hits: Hits, n: int, window_ms: int, order: str):
+    """strict and any: `funnel.visitor_reach` per visitor (no vectorized form)."""
+    visitors, levels, times = [], [], []
+    bounds = np.flatnonzero(np.diff(hits.visitor)) + 1
+    for chunk in np.split(np.arange(len(hits.ts)), bounds) if len(hits.ts) else []:
+        visitor_hits = [
+            (int(hits.ts[i]), int(i), frozenset(s for s in range(n) if hits.masks[i] >> s & 1))
+            for i in chunk
+        ]
+        reach = visitor_reach(visitor_hits, n=n, window_ms=window_ms, order=order)
+        visitors.append(int(hits.visitor[chunk[0]]))
+        levels.append(reach.level)
+        times.append(reach.times)
+    return visitors, levels, times
 
 
 def funnel(scan: Scan, *, names: list[str], order: str, window_seconds: int) -> dict:
-    n = len(names)
-    reaches = {
-        visitor: visitor_reach(h, n=n, window_ms=window_seconds * 1000, order=order)
-        for visitor, h in hits_by_visitor(scan, n).items()
-    }
-    counts = [sum(1 for r in reaches.values() if r.level >= k) for k in range(1, n + 1)]
+    """The stages with counts, conversion and median times; `levels`: per visitor code, the
+    number of stages reached."""
+    n, window_ms = len(names), window_seconds * 1000
+    hits = Hits(scan, n)
+    levels = np.zeros(scan.n_visitors, dtype=np.int64)
+    gaps: dict[int, list[float]] = {k: [] for k in range(2, n + 1)}
+    if order == "ordered":
+        visitor, level, times = _ordered(hits, n, window_ms)
+        np.maximum.at(levels, visitor, level)
+        for k in range(2, n + 1):
+            reached = np.flatnonzero(level >= k)
+            first = reached[_group_starts(visitor[reached])]
+            gaps[k] = ((times[first, k - 1] - times[first, k - 2]) / 1000).tolist()
+    else:
+        visitors, visitor_levels, visitor_times = _per_visitor(hits, n, window_ms, order)
+        levels[visitors] = visitor_levels
+        for level, path in zip(visitor_levels, visitor_times, strict=True):
+            for k in range(2, level + 1):
+                if k in path:
+                    gaps[k].append((path[k][-1] - path[k][-2]) / 1000)
+    counts = [int(np.count_nonzero(levels >= k)) for k in range(1, n + 1)]
     stages = []
     for k, name in enumerate(names, start=1):
         previous = counts[k - 2] if k > 1 else counts[0]
-        gaps = [
-            (r.times[k][-1] - r.times[k][-2]) / 1000
-            for r in reaches.values()
-            if k > 1 and r.level >= k and k in r.times
-        ]
+        median = _median(gaps[k]) if k > 1 else None
         stages.append(
             {
                 "name": name,
@@ -222,83 +358,113 @@ def funnel(scan: Scan, *, names: list[str], order: str, window_seconds: int) -> 
                 "conversion_from_start": _ratio(counts[k - 1], counts[0]),
                 "conversion_from_previous": _ratio(counts[k - 1], previous),
                 "drop_off": previous - counts[k - 1] if k > 1 else 0,
-                "median_seconds_from_previous": round(statistics.median(gaps), 1) if gaps else None,
+                "median_seconds_from_previous": round(median, 1) if median is not None else None,
             }
         )
-    return {"stages": stages, "levels": {v: r.level for v, r in reaches.items()}}
+    return {"stages": stages, "levels": levels}
 
 
-def dropoffs(scan: Scan, levels: dict[str, int], stage: int, limit: int = 100) -> list[dict]:
+def dropoffs(scan: Scan, levels: np.ndarray, stage: int, limit: int = 100) -> list[dict]:
     """Visitors who reached stage-1 but not `stage` (1-based), with their last page."""
-    last: dict[str, tuple[int, str]] = {}
-    for row in scan.rows:
-        if row.type == "pageview" and row.ts >= last.get(row.visitor_id, (-1, ""))[0]:
-            last[row.visitor_id] = (row.ts, row.path)
-    dropped = [v for v, level in levels.items() if level == stage - 1]
-    dropped.sort(key=lambda v: (-last.get(v, (0, ""))[0], v))
+    rows = scan.rows
+    pv = np.flatnonzero(scan.is_pv)
+    last = _last_at(scan.n_visitors, rows.codes["visitor_id"][pv], pv)
+    table = scan.tables["visitor_id"]
+    dropped = np.flatnonzero(levels == stage - 1) if stage > 1 else np.array([], dtype=np.int64)
+    ts = np.where(last >= 0, rows.ts[np.maximum(last, 0)], 0) if len(rows) else last
+    chosen = sorted(dropped.tolist(), key=lambda v: (-int(ts[v]), table[v]))[:limit]
     return [
-        {"visitor": v, "last_page": last.get(v, (0, None))[1], "last_seen": last.get(v, (None,))[0]}
-        for v in dropped[:limit]
+        {
+            "visitor": table[v],
+            "last_page": scan.tables["path"][rows.codes["path"][last[v]]] if last[v] >= 0 else None,
+            "last_seen": int(ts[v]) if last[v] >= 0 else None,
+        }
+        for v in chosen
     ]
 
 
 # --- journeys -----------------------------------------------------------------------------------
 
 
-def _page_sequences(scan: Scan) -> list[tuple[str, list[str]]]:
-    sequences = []
-    for session in scan.sessions.values():
-        paths: list[str] = []
-        for _, path in session.pages:
-            if not paths or paths[-1] != path:
-                paths.append(path)
-        if paths:
-            sequences.append((session.visitor, paths))
-    return sequences
+def _page_sequences(scan: Scan) -> tuple[np.ndarray, np.ndarray]:
+    """Every kept session's pageview paths by (ts, path), repeats of a path in a row dropped:
+    (session code, path code) per step, sessions contiguous."""
+    c = scan.all_rows
+    rows = np.flatnonzero((c.codes["type"] == scan.pageview) & scan.kept[c.codes["session_id"]])
+    rank = _string_ranks(c.tables["path"])
+    order = np.lexsort((rank[c.codes["path"][rows]], c.ts[rows], c.codes["session_id"][rows]))
+    session, path = c.codes["session_id"][rows[order]], c.codes["path"][rows[order]]
+    keep = _group_starts(session) | _group_starts(path)
+    return session[keep], path[keep]
 
 
 def journeys(scan: Scan, *, start: str | None, steps: int, direction: str) -> dict:
-    walks: list[tuple[str, list[str]]] = []
-    for visitor, paths in _page_sequences(scan):
-        ordered = paths if direction == "forward" else paths[::-1]
-        if start is None:
-            index = 0
-        elif start in ordered:
-            index = ordered.index(start)
-        else:
-            continue
-        walk = ordered[index : index + steps]
-        if len(walk) < steps:
-            walk = [*walk, LEFT]
-        walks.append((visitor, walk))
-    return _journey_graph(walks)
+    session, path = _page_sequences(scan)
+    if direction != "forward":
+        session, path = session[::-1], path[::-1]
+    if not len(session):
+        return _journey_graph(np.zeros((0, steps), dtype=np.int64), session, [])
+    left = len(scan.tables["path"])  # the code of the "(left)" node
+    starts = np.flatnonzero(_group_starts(session))
+    end_of = np.repeat(np.r_[starts[1:], len(session)], np.diff(np.r_[starts, len(session)]))
+    if start is None:
+        first = starts
+    else:
+        at = np.flatnonzero(path == scan.all_rows.code_of("path", start))
+        first = at[_group_starts(session[at])]
+    length = np.minimum(end_of[first] - first, steps)
+    walks = np.full((len(first), steps), -1, dtype=np.int64)
+    for j in range(steps):
+        inside = j < length
+        walks[inside, j] = path[first[inside] + j]
+    short = np.flatnonzero(length < steps)
+    walks[short, length[short]] = left  # visitors who stopped before `steps` pages
+    visitors = scan.visitor[session[first]]
+    return _journey_graph(walks, visitors, scan.tables["path"] + [LEFT])
 
 
-def _journey_graph(walks: list[tuple[str, list[str]]]) -> dict:
-    path_visitors: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    node_visitors: dict[tuple[int, str], set[str]] = defaultdict(set)
-    link_visitors: dict[tuple[tuple[int, str], tuple[int, str]], set[str]] = defaultdict(set)
-    for visitor, walk in walks:
-        path_visitors[tuple(walk)].add(visitor)
-        nodes = list(enumerate(walk))
-        for node in nodes:
-            node_visitors[node].add(visitor)
-        for a, b in itertools.pairwise(nodes):
-            link_visitors[(a, b)].add(visitor)
+def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) -> dict:
+    if not len(walks):
+        return {"paths": [], "nodes": [], "links": []}
+    unique, walk_of = np.unique(walks, axis=0, return_inverse=True)
+    walk_of = walk_of.reshape(-1)
+    counts = distinct_counts(walk_of, visitors, len(unique))
+    top = sorted(
+        ((int(counts[i]), [names[c] for c in row if c >= 0]) for i, row in enumerate(unique)),
+        key=lambda item: (-item[0], item[1]),
+    )[:20]
+    width = len(names)
+    step_nodes = walks + np.arange(walks.shape[1]) * width  # node key: step * width + code
+    nodes, links = {}, {}
+    valid = walks >= 0
+    keys = step_nodes[valid]
+    who = np.broadcast_to(visitors[:, None], walks.shape)[valid]
+    unique_nodes, node_of = np.unique(keys, return_inverse=True)
+    node_counts = distinct_counts(node_of, who, len(unique_nodes))
+    for key, count in zip(unique_nodes, node_counts, strict=True):
+        nodes[(int(key) // width, names[int(key) % width])] = int(count)
+    linked = valid[:, 1:] & valid[:, :-1]
+    pairs = step_nodes[:, :-1][linked] * (width * walks.shape[1]) + step_nodes[:, 1:][linked]
+    who = np.broadcast_to(visitors[:, None], linked.shape)[linked]
+    unique_links, link_of = np.unique(pairs, return_inverse=True)
+    span = width * walks.shape[1]
+    link_counts = distinct_counts(link_of, who, len(unique_links))
+    for key, count in zip(unique_links, link_counts, strict=True):
+        a, b = divmod(int(key), span)
+        links[((a // width, names[a % width]), (b // width, names[b % width]))] = int(count)
 
     def node_id(node: tuple[int, str]) -> str:
         return f"{node[0]}:{node[1]}"
 
-    top = sorted(path_visitors.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:20]
     return {
-        "paths": [{"path": list(p), "visitors": len(v)} for p, v in top],
+        "paths": [{"path": path, "visitors": count} for count, path in top],
         "nodes": [
-            {"id": node_id(n), "name": n[1], "step": n[0], "visitors": len(v)}
-            for n, v in sorted(node_visitors.items())
+            {"id": node_id(n), "name": n[1], "step": n[0], "visitors": v}
+            for n, v in sorted(nodes.items())
         ],
         "links": [
-            {"source": node_id(a), "target": node_id(b), "visitors": len(v)}
-            for (a, b), v in sorted(link_visitors.items())
+            {"source": node_id(a), "target": node_id(b), "visitors": v}
+            for (a, b), v in sorted(links.items())
         ],
     }
 
@@ -307,13 +473,14 @@ def _journey_graph(walks: list[tuple[str, list[str]]]) -> dict:
 
 
 def elements(scan: Scan, names: list[str]) -> list[dict]:
-    durations: dict[str, dict[str, list[int]]] = {n: {"click": [], "leave": []} for n in names}
-    for row in scan.rows:
-        if row.type == "element" and row.name in durations and row.action in ("click", "leave"):
-            durations[row.name][row.action].append(row.duration_ms)
+    rows = scan.rows
+    is_element = rows.codes["type"] == rows.code_of("type", "element")
     results = []
     for name in names:
-        clicks, leaves = durations[name]["click"], durations[name]["leave"]
+        mine = is_element & (rows.codes["name"] == rows.code_of("name", name))
+        action = rows.codes["action"]
+        clicks = np.sort(rows.duration_ms[mine & (action == rows.code_of("action", "click"))])
+        leaves = np.sort(rows.duration_ms[mine & (action == rows.code_of("action", "leave"))])
         hovers = len(clicks) + len(leaves)
         results.append(
             {
@@ -322,31 +489,36 @@ def elements(scan: Scan, names: list[str]) -> list[dict]:
                 "clicks": len(clicks),
                 "leaves": len(leaves),
                 "click_through_rate": _ratio(len(clicks), hovers),
-                "median_hover_ms_before_click": statistics.median(clicks) if clicks else None,
-                "median_hover_ms_before_leave": statistics.median(leaves) if leaves else None,
+                "median_hover_ms_before_click": _median(clicks.tolist()),
+                "median_hover_ms_before_leave": _median(leaves.tolist()),
             }
         )
     return results
 
 
-def live(rows: list[ScanRow], stage_names: list[str], *, limit: int = 20) -> dict:
-    current: dict[str, tuple[int, str]] = {}
-    for row in rows:
-        if row.path and row.ts >= current.get(row.visitor_id, (-1, ""))[0]:
-            current[row.visitor_id] = (row.ts, row.path)
-    pages = Counter(path for _, path in current.values())
-    latest = sorted(rows, key=lambda r: (r.ts, r.event_id), reverse=True)[:limit]
+def live(rows: Columns, stage_names: list[str], *, limit: int = 20) -> dict:
+    n_visitors = len(rows.tables["visitor_id"])
+    with_path = np.flatnonzero(rows.codes["path"] != rows.code_of("path", ""))
+    current = _last_at(n_visitors, rows.codes["visitor_id"][with_path], with_path)
+    paths = rows.codes["path"][current[current >= 0]]
+    pages = np.bincount(paths, minlength=len(rows.tables["path"]))
+    table = rows.tables
+    latest = range(len(rows) - 1, max(len(rows) - 1 - limit, -1), -1)
     return {
-        "visitors": len({r.visitor_id for r in rows}),
-        "pages": [{"path": p, "visitors": n} for p, n in pages.most_common()],
+        "visitors": int(np.count_nonzero(np.bincount(rows.codes["visitor_id"], minlength=1))),
+        "pages": sorted(
+            ({"path": table["path"][code], "visitors": int(pages[code])}
+             for code in np.flatnonzero(pages)),
+            key=lambda p: (-p["visitors"], p["path"]),
+        ),
         "events": [
             {
-                "ts": r.ts,
-                "type": r.type,
-                "path": r.path,
-                "name": r.name,
-                "stages": [stage_names[s] for s in r.stages if s < len(stage_names)],
+                "ts": int(rows.ts[i]),
+                "type": table["type"][rows.codes["type"][i]],
+                "path": table["path"][rows.codes["path"][i]],
+                "name": table["name"][rows.codes["name"][i]],
+                "stages": [name for s, name in enumerate(stage_names) if rows.stages[i] >> s & 1],
             }
-            for r in latest
+            for i in latest
         ],
-    }
+    }  # fmt: skip

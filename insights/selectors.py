@@ -1,4 +1,5 @@
-"""The insights: each answer is one scan of the range from the event store, then the engine.
+"""The insights: each answer reads the range's events by columns from the event store, then
+runs the engine.
 
 Only users who may view the app get here (views resolve the app through `app_visible_to`).
 """
@@ -6,6 +7,8 @@ Only users who may view the app get here (views resolve the app through `app_vis
 from __future__ import annotations
 
 import time
+
+import numpy as np
 
 from funnels.selectors import config_for_epoch
 from ingest.eventstore import get_store
@@ -15,9 +18,9 @@ from insights.query import InsightQuery
 LIVE_WINDOW_MS = 5 * 60 * 1000
 
 
-def _scan(q: InsightQuery, *, filters: bool = True) -> engine.Scan:
-    rows = get_store().scan(q.app.pk, q.epoch, q.start_ms, q.end_ms)
-    return engine.Scan(rows, q.filters if filters else {})
+def _scan(q: InsightQuery) -> engine.Scan:
+    columns = get_store().columns(q.app.pk, q.epoch, q.start_ms, q.end_ms)
+    return engine.Scan(columns, q.filters)
 
 
 def _funnel_config(q: InsightQuery) -> dict:
@@ -25,15 +28,11 @@ def _funnel_config(q: InsightQuery) -> dict:
 
 
 def overview(q: InsightQuery) -> dict:
-    result = engine.overview(_scan(q), q.bucket_of)
-    buckets = result.pop("buckets")
+    buckets = q.buckets()
+    result = engine.overview(_scan(q), buckets)
     result["series"] = [
-        {
-            "t": q.label(b),
-            "pageviews": buckets.get(b, (0, 0))[0],
-            "visitors": buckets.get(b, (0, 0))[1],
-        }
-        for b in q.buckets()
+        {"t": q.label(bucket), "pageviews": views, "visitors": visitors}
+        for bucket, (views, visitors) in zip(buckets, result["series"], strict=True)
     ]
     result["interval"] = "hour" if q.hourly else "day"
     return result
@@ -52,10 +51,11 @@ def technology(q: InsightQuery) -> dict:
     }
 
 
-def _levels(scan: engine.Scan, funnel: dict) -> dict[str, int]:
+def _levels(scan: engine.Scan, funnel: dict) -> np.ndarray:
+    """Per visitor code, how many stages of the funnel they reached."""
     names = [stage["name"] for stage in funnel["stages"]]
     if not names:
-        return {}
+        return np.zeros(scan.n_visitors, dtype=np.int64)
     result = engine.funnel(
         scan, names=names, order=funnel["order"], window_seconds=funnel["window_seconds"]
     )
@@ -67,7 +67,7 @@ def sources(q: InsightQuery) -> dict:
     funnel = _funnel_config(q)
     levels = _levels(scan, funnel)
     n = len(funnel["stages"])
-    converted = {v for v, level in levels.items() if n and level == n}
+    converted = levels == n if n else np.zeros(len(levels), dtype=bool)
     return engine.sources(scan, converted)
 
 
@@ -111,6 +111,6 @@ def elements(q: InsightQuery) -> dict:
 
 def live(q: InsightQuery, *, now_ms: int | None = None) -> dict:
     now_ms = now_ms or int(time.time() * 1000)
-    rows = list(get_store().scan(q.app.pk, q.epoch, now_ms - LIVE_WINDOW_MS, now_ms + 60_000))
+    rows = get_store().columns(q.app.pk, q.epoch, now_ms - LIVE_WINDOW_MS, now_ms + 60_000)
     names = [stage["name"] for stage in _funnel_config(q)["stages"]]
     return engine.live(rows, names)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from ingest.eventstore import get_store, reset_store
 from ingest.eventstore.base import MS_PER_DAY, StoredEvent
+from ingest.eventstore.columns import Columns
 from ingest.eventstore.sqlite import PAGE_SIZE, SCHEMA_VERSION, SQLiteEventStore
 
 APP, EPOCH = 7, 1
@@ -434,6 +435,22 @@ def test_any_sequence_of_appends_matches_a_brute_force_model(store, data):
         assert store.stage_visitors(app, EPOCH, stage) == first_entries
     latest = {event.visitor_id: (event.session_id, event.ts) for event in in_order}
     assert store.last_seen(app, EPOCH, visitors) == latest
+    for start, end in ((T0, T0 + 4 * MS_PER_DAY), (T0 + 5_000, T0 + MS_PER_DAY + 7)):
+        expected = Columns.from_rows(e for e in in_order if start <= e.ts < end)
+        assert column_rows(store.columns(app, EPOCH, start, end)) == column_rows(expected)
+
+
+def test_columns_hold_each_stored_event_once_in_time_then_id_order(store):
+    events = synthetic_traffic(APP)
+    shuffled = random.sample(events, len(events))
+    append_in_groups(store, shuffled, size=37)  # many small parts per day, merged as they pile up
+    append_in_groups(store, shuffled[:400])  # re-sent: stored and counted once
+
+    columns = store.columns(APP, EPOCH, TRAFFIC_START, TRAFFIC_START + 3 * MS_PER_DAY)
+
+    assert column_rows(columns) == column_rows(Columns.from_rows(events))
+    assert len(columns) == len(events) == store.count_events(APP, EPOCH)
+    assert (columns.ts[1:] >= columns.ts[:-1]).all()
 
 
 def test_ping_answers_when_up(store):
@@ -469,18 +486,20 @@ def append_in_groups(store, events: list[StoredEvent], size: int = 500) -> None:
 
 
 def engine_answers(store, start_ms: int, end_ms: int, filters: dict) -> dict:
-    """What the insights compute from one scan of the store (see insights/selectors.py)."""
+    """What the insights compute from the store's columns (see insights/selectors.py), with
+    visitors by id (codes are the store's own)."""
     from insights import engine
 
-    scan = engine.Scan(store.scan(APP, EPOCH, start_ms, end_ms), filters)
+    scan = engine.Scan(store.columns(APP, EPOCH, start_ms, end_ms), filters)
     funnels = {
         order: engine.funnel(scan, names=STAGE_NAMES, order=order, window_seconds=3600)
         for order in ("ordered", "strict", "any")
     }
     levels = funnels["ordered"]["levels"]
-    converted = {visitor for visitor, level in levels.items() if level == len(STAGE_NAMES)}
-    return {
-        "overview": engine.overview(scan, lambda ts: ts - ts % 3_600_000),
+    converted = levels == len(STAGE_NAMES)
+    hours = list(range(start_ms - start_ms % 3_600_000, end_ms, 3_600_000))
+    answers = {
+        "overview": engine.overview(scan, hours),
         "pages": engine.pages(scan),
         "technology": [engine.breakdown(scan, name) for name in ("browser", "os", "device")],
         "sources": engine.sources(scan, converted),
@@ -490,6 +509,25 @@ def engine_answers(store, start_ms: int, end_ms: int, filters: dict) -> dict:
         "journeys back": engine.journeys(scan, start="/checkout", steps=3, direction="backward"),
         "elements": engine.elements(scan, ["Pricing CTA"]),
     }
+    for result in funnels.values():
+        result["levels"] = by_visitor(scan, result["levels"])
+    return answers
+
+
+def by_visitor(scan, levels) -> dict[str, int]:
+    return {
+        scan.tables["visitor_id"][code]: int(level) for code, level in enumerate(levels) if level
+    }
+
+
+def column_rows(columns) -> list[tuple]:
+    """The events of `Columns` as comparable tuples, in their order."""
+    strings = {
+        name: [columns.tables[name][code] for code in codes]
+        for name, codes in columns.codes.items()
+    }
+    numbers = [columns.ts, columns.duration_ms, columns.stages, columns.id_hi, columns.id_lo]
+    return list(zip(*(n.tolist() for n in numbers), *strings.values(), strict=True))
 
 
 @pytest.mark.cassandra

@@ -7,6 +7,10 @@ Tables mirror a Cassandra layout: every key starts with (app_id, epoch).
 - `stage_entries`: (app_id, epoch, stage, visitor_id) -> first_ts, the minimum ever seen.
 - `visitor_last`: (app_id, epoch, visitor_id) -> session_id, last_ts, the maximum ever seen.
 - `partitions`: (app_id, epoch) -> the number of events (a counter, as Cassandra would keep).
+- `segments`: the same events by columns for the insights (`columns.py`), in parts per
+  (app_id, epoch, UTC day), written in the transaction that stores the events (new events only,
+  so they are exact). Small parts of a day are merged as they accumulate (`_compact`): eight
+  parts of one level become one of the next, up to parts of ~64k events.
 
 One connection per thread; writes take the write lock up front (BEGIN IMMEDIATE).
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import fields
 from operator import attrgetter
@@ -33,11 +37,14 @@ from .base import (
     StoreUnavailable,
     day_name,
 )
+from .columns import Columns, decode_parts, encode_part, merge_parts
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: segments
 PAGE_SIZE = 1000  # rows per read page (events) or per delete transaction
 _IN_CHUNK = 500  # visitor ids per IN (...) query, far below SQLite's parameter limit
 _MIN_TS = -(2**63)
+MERGE_AT = 8  # parts of one level in one day merged into one part of the next level
+MERGE_BELOW = 100_000  # parts of at least this many events are not merged further
 
 _KEY = ("app_id", "epoch", "day", "ts", "event_id")
 COLUMNS = _KEY + tuple(f.name for f in fields(StoredEvent) if f.name not in _KEY)
@@ -71,6 +78,11 @@ CREATE TABLE IF NOT EXISTS visitor_last (
     session_id TEXT NOT NULL, last_ts INTEGER NOT NULL,
     PRIMARY KEY (app_id, epoch, visitor_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY, app_id INTEGER NOT NULL, epoch INTEGER NOT NULL,
+    day_number INTEGER NOT NULL, level INTEGER NOT NULL, events INTEGER NOT NULL, data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS segments_by_day ON segments (app_id, epoch, day_number, level);
 CREATE TABLE IF NOT EXISTS partitions (
     app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, events INTEGER NOT NULL,
     PRIMARY KEY (app_id, epoch)
@@ -80,6 +92,9 @@ CREATE TABLE IF NOT EXISTS partitions (
 _INSERT_EVENT = (
     f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
+_INSERT_PART = """
+INSERT INTO segments (app_id, epoch, day_number, level, events, data) VALUES (?, ?, ?, ?, ?, ?)
+"""
 _UPSERT_STAGE = """
 INSERT INTO stage_entries (app_id, epoch, stage, visitor_id, first_ts) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT DO UPDATE SET first_ts = excluded.first_ts WHERE excluded.first_ts < first_ts
@@ -109,6 +124,7 @@ _DELETE_PAGE = {
     "events": "day, ts, event_id",
     "stage_entries": "stage, visitor_id",
     "visitor_last": "visitor_id",
+    "segments": "id",
 }
 
 # Errors that mean "these events are malformed" (e.g. "Error binding parameter"), not "the
@@ -139,6 +155,39 @@ def _from_row(row: Sequence) -> StoredEvent:
     stages = values["stages"]
     values["stages"] = tuple(map(int, stages.split(","))) if stages else ()
     return StoredEvent(**values)
+
+
+def _insert_part(
+    conn: sqlite3.Connection, app_id: int, epoch: int, day: int, events, *, level: int
+) -> None:
+    conn.execute(_INSERT_PART, (app_id, epoch, day, level, len(events), encode_part(events)))
+
+
+def _compact(conn: sqlite3.Connection, app_id: int, epoch: int, day: int) -> None:
+    """Merge the day's parts level by level while a level holds MERGE_AT small parts: each
+    event is rewritten about log8(events in the day) times, and a read finds few parts."""
+    key = (app_id, epoch, day)
+    while True:
+        levels: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for part_id, level, events in conn.execute(
+            "SELECT id, level, events FROM segments "
+            f"WHERE app_id = ? AND epoch = ? AND day_number = ? AND events < {MERGE_BELOW}",
+            key,
+        ):
+            levels[level].append((part_id, events))
+        full = [level for level, parts in levels.items() if len(parts) >= MERGE_AT]
+        if not full:
+            return
+        level = min(full)
+        ids = [part_id for part_id, _ in levels[level]]
+        marks = ", ".join("?" * len(ids))
+        rows = conn.execute(f"SELECT data FROM segments WHERE id IN ({marks})", ids)
+        blobs = [data for (data,) in rows]
+        conn.execute(f"DELETE FROM segments WHERE id IN ({marks})", ids)
+        conn.execute(
+            _INSERT_PART,
+            (*key, level + 1, sum(n for _, n in levels[level]), merge_parts(blobs)),
+        )
 
 
 @contextlib.contextmanager
@@ -221,7 +270,28 @@ class SQLiteEventStore(EventStore):
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            if version == 1:
+                self._backfill_segments(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _backfill_segments(conn: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: the segments of the events stored before (one part per day)."""
+        partitions = conn.execute("SELECT app_id, epoch FROM partitions").fetchall()
+        for app_id, epoch in partitions:
+            day, events = None, []
+            rows = conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM events WHERE app_id = ? AND epoch = ?",
+                (app_id, epoch),
+            )
+            for event in map(_from_row, rows):
+                if event.ts // MS_PER_DAY != day and events:
+                    _insert_part(conn, app_id, epoch, day, events, level=1)
+                    events = []
+                day = event.ts // MS_PER_DAY
+                events.append(event)
+            if events:
+                _insert_part(conn, app_id, epoch, day, events, level=1)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -259,6 +329,12 @@ class SQLiteEventStore(EventStore):
         conn.executemany(_UPSERT_LAST, [(*key, sid, ts) for key, (ts, sid) in latest.items()])
         counts = Counter((event.app_id, event.epoch) for event in new)
         conn.executemany(_COUNT_PARTITION, [(*key, n) for key, n in counts.items()])
+        by_day: dict[tuple[int, int, int], list[StoredEvent]] = defaultdict(list)
+        for event in new:
+            by_day[(event.app_id, event.epoch, event.ts // MS_PER_DAY)].append(event)
+        for (app_id, epoch, day), events in by_day.items():
+            _insert_part(conn, app_id, epoch, day, events, level=0)
+            _compact(conn, app_id, epoch, day)
 
     def delete_partition(self, app_id: int, epoch: int) -> int:
         deleted = 0
@@ -327,6 +403,16 @@ class SQLiteEventStore(EventStore):
                 yield ScanRow._make(
                     (*row[:-1], tuple(map(int, stages.split(","))) if stages else ())
                 )
+
+    def columns(self, app_id: int, epoch: int, start_ms: int, end_ms: int) -> Columns:
+        if end_ms <= start_ms:
+            return Columns.empty()
+        rows = self._query(
+            "SELECT data FROM segments "
+            "WHERE app_id = ? AND epoch = ? AND day_number BETWEEN ? AND ?",
+            (app_id, epoch, start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY),
+        )
+        return decode_parts(data for (data,) in rows).between(start_ms, end_ms)
 
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
         rows = self._query(
