@@ -386,20 +386,34 @@ def dropoffs(scan: Scan, levels: np.ndarray, stage: int, limit: int = 100) -> li
 # --- journeys -----------------------------------------------------------------------------------
 
 
-def _page_sequences(scan: Scan) -> tuple[np.ndarray, np.ndarray]:
-    """Every kept session's pageview paths by (ts, path), repeats of a path in a row dropped:
-    (session code, path code) per step, sessions contiguous."""
+def _page_sequences(scan: Scan, start: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The pageview paths by (ts, path) of every kept session (that viewed `start`), repeats of
+    a path in a row dropped: (session code, path code) per step, sessions contiguous."""
     c = scan.all_rows
-    rows = np.flatnonzero((c.codes["type"] == scan.pageview) & scan.kept[c.codes["session_id"]])
-    rank = _string_ranks(c.tables["path"])
-    order = np.lexsort((rank[c.codes["path"][rows]], c.ts[rows], c.codes["session_id"][rows]))
-    session, path = c.codes["session_id"][rows[order]], c.codes["path"][rows[order]]
+    session, is_pv = c.codes["session_id"], c.codes["type"] == scan.pageview
+    wanted = scan.kept
+    if start is not None:
+        viewed = session[is_pv & (c.codes["path"] == c.code_of("path", start))]
+        wanted = wanted & (np.bincount(viewed, minlength=len(wanted)) > 0)
+    rows = np.flatnonzero(is_pv & wanted[session])
+    rows = rows[np.argsort(session[rows], kind="stable")]  # by session, then (ts, event id)
+    same_time = np.flatnonzero(
+        (session[rows][1:] == session[rows][:-1]) & (c.ts[rows][1:] == c.ts[rows][:-1])
+    )
+    if len(same_time):  # pageviews of one session at one ms: by path
+        rank = _string_ranks(c.tables["path"])
+        tied = np.zeros(len(rows), dtype=bool)
+        tied[same_time] = tied[same_time + 1] = True
+        at = np.flatnonzero(tied)
+        order = np.lexsort((rank[c.codes["path"][rows[at]]], c.ts[rows[at]], session[rows[at]]))
+        rows[at] = rows[at][order]
+    session, path = session[rows], c.codes["path"][rows]
     keep = _group_starts(session) | _group_starts(path)
     return session[keep], path[keep]
 
 
 def journeys(scan: Scan, *, start: str | None, steps: int, direction: str) -> dict:
-    session, path = _page_sequences(scan)
+    session, path = _page_sequences(scan, start)
     if direction != "forward":
         session, path = session[::-1], path[::-1]
     if not len(session):
@@ -423,11 +437,21 @@ def journeys(scan: Scan, *, start: str | None, steps: int, direction: str) -> di
     return _journey_graph(walks, visitors, scan.tables["path"] + [LEFT])
 
 
+def _unique_rows(walks: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(walks, axis=0, return_inverse=True), through one int64 key per row when the
+    codes (-1 to base-2) fit."""
+    if base ** walks.shape[1] >= 2**62:
+        unique, inverse = np.unique(walks, axis=0, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    keys = (walks + 1) @ (base ** np.arange(walks.shape[1], dtype=np.int64))
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return walks[first], inverse
+
+
 def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) -> dict:
     if not len(walks):
         return {"paths": [], "nodes": [], "links": []}
-    unique, walk_of = np.unique(walks, axis=0, return_inverse=True)
-    walk_of = walk_of.reshape(-1)
+    unique, walk_of = _unique_rows(walks, len(names) + 1)
     counts = distinct_counts(walk_of, visitors, len(unique))
     top = sorted(
         ((int(counts[i]), [names[c] for c in row if c >= 0]) for i, row in enumerate(unique)),

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from ingest.eventstore import get_store, reset_store
 from ingest.eventstore.base import MS_PER_DAY, StoredEvent
-from ingest.eventstore.columns import Columns
+from ingest.eventstore.columns import STRINGS, Columns
 from ingest.eventstore.sqlite import PAGE_SIZE, SCHEMA_VERSION, SQLiteEventStore
 
 APP, EPOCH = 7, 1
@@ -522,12 +522,9 @@ def by_visitor(scan, levels) -> dict[str, int]:
 
 def column_rows(columns) -> list[tuple]:
     """The events of `Columns` as comparable tuples, in their order."""
-    strings = {
-        name: [columns.tables[name][code] for code in codes]
-        for name, codes in columns.codes.items()
-    }
+    strings = [[columns.tables[name][code] for code in columns.codes[name]] for name in STRINGS]
     numbers = [columns.ts, columns.duration_ms, columns.stages, columns.id_hi, columns.id_lo]
-    return list(zip(*(n.tolist() for n in numbers), *strings.values(), strict=True))
+    return list(zip(*(n.tolist() for n in numbers), *strings, strict=True))
 
 
 @pytest.mark.cassandra

@@ -6,6 +6,10 @@ dictionary-encoded (an int32 code per event into a table of distinct strings). R
 `decode_parts`: the SQLite store keeps one or more parts per hour) or build it from a scan
 (`Columns.from_rows`); the insights engine only sees `Columns`.
 
+A store may give the visitor and session columns codes of its own, one per distinct value of a
+partition (`GLOBAL`, a `Dictionary`): its parts then carry no table for them and reading many parts
+costs no string lookups for the columns with the most distinct values.
+
 Order of events with the same millisecond: by event id, compared through its first 128 bits
 (`_id_key`: exact for the canonical lower-case UUIDs ingest accepts; for other ids, their first
 16 bytes).
@@ -15,8 +19,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
 
 import numpy as np
@@ -28,6 +31,8 @@ STRINGS = ("type", "visitor_id", "session_id", "path", "referrer", "campaign", "
            "device", "name", "action")  # fmt: skip
 NUMBERS = (("ts", np.int64), ("duration_ms", np.int64), ("stages", np.int64),
            ("id_hi", np.uint64), ("id_lo", np.uint64))  # fmt: skip
+GLOBAL = ("visitor_id", "session_id")  # columns a store may code per partition
+ARRAYS = STRINGS + tuple(name for name, _ in NUMBERS)
 MAX_STAGE = 62  # stages are a bit mask in an int64 (funnels have at most 20)
 _FORMAT = 1
 _HEADER = struct.Struct("<BI")  # format, header length
@@ -56,24 +61,59 @@ def stage_mask(stages: Iterable[int]) -> int:
     return mask
 
 
-@dataclass
-class Columns:
-    """Events by columns, ordered by (ts, event_id). `codes[name][i]` indexes `tables[name]`."""
+class Dictionary(Sequence[str]):
+    """The strings of a column coded by the store, loaded when first needed (codes are dense,
+    0 to N-1, in the order the store assigned them)."""
 
-    ts: np.ndarray
-    duration_ms: np.ndarray
-    stages: np.ndarray  # bit mask of the 0-based stages each event reached
-    id_hi: np.ndarray
-    id_lo: np.ndarray
-    codes: dict[str, np.ndarray]
-    tables: dict[str, list[str]]
+    def __init__(self, size: int, load: Callable[[], list[str]] | None = None) -> None:
+        self.size = size
+        self._load = load
+        self._values: list[str] | None = None
 
     def __len__(self) -> int:
-        return len(self.ts)
+        return self.size
+
+    def __getitem__(self, code):
+        if self._values is None:
+            self._values = self._load() if self._load else []
+        return self._values[code]
+
+
+class _Lazy(dict):
+    """Arrays by column name, each built on first use: an endpoint reads only its columns."""
+
+    def __init__(self, build: Callable[[str], np.ndarray]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in ARRAYS:
+            raise KeyError(name)
+        array = self[name] = self._build(name)
+        return array
+
+
+class Columns:
+    """Events by columns, ordered by (ts, event_id). `codes[name][i]` indexes `tables[name]`;
+    `codes` also holds the number columns (`ts`, ...), each built when first read."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], tables: dict, length: int) -> None:
+        self.codes = arrays
+        self.tables = tables
+        self._length = length
+
+    ts = property(lambda self: self.codes["ts"])
+    duration_ms = property(lambda self: self.codes["duration_ms"])
+    stages = property(lambda self: self.codes["stages"])  # bit mask of the stages reached
+    id_hi = property(lambda self: self.codes["id_hi"])
+    id_lo = property(lambda self: self.codes["id_lo"])
+
+    def __len__(self) -> int:
+        return self._length
 
     @classmethod
     def empty(cls) -> Columns:
-        return _from_lists(0, {name: [] for name in STRINGS}, {n: [] for n, _ in NUMBERS}, {})
+        return _from_lists({name: [] for name in STRINGS}, {n: [] for n, _ in NUMBERS}, {})
 
     @classmethod
     def from_rows(cls, rows: Iterable[ScanRow | StoredEvent]) -> Columns:
@@ -87,30 +127,24 @@ class Columns:
         except ValueError:
             return -1
 
-    def strings(self, name: str) -> np.ndarray:
-        """The table of column `name` as an object array (index it with codes)."""
-        return np.array(self.tables[name] + [""], dtype=object)[:-1]
-
-    def take(self, mask_or_index: np.ndarray) -> Columns:
-        """The selected rows (a boolean mask or ascending indexes), tables shared."""
-        pick = mask_or_index
-        return Columns(
-            ts=self.ts[pick], duration_ms=self.duration_ms[pick], stages=self.stages[pick],
-            id_hi=self.id_hi[pick], id_lo=self.id_lo[pick],
-            codes={name: codes[pick] for name, codes in self.codes.items()}, tables=self.tables,
-        )  # fmt: skip
+    def take(self, pick: np.ndarray | slice) -> Columns:
+        """The selected rows (a boolean mask, ascending indexes or a slice), tables shared."""
+        parent = self.codes
+        if isinstance(pick, slice):
+            length = len(range(*pick.indices(len(self))))
+        else:
+            length = int(np.count_nonzero(pick)) if pick.dtype == bool else len(pick)
+        return Columns(_Lazy(lambda name: parent[name][pick]), self.tables, length)
 
     def between(self, start_ms: int, end_ms: int) -> Columns:
-        lo, hi = np.searchsorted(self.ts, [start_ms, end_ms], side="left")
-        return self.take(np.arange(lo, hi))
+        lo, hi = (int(i) for i in np.searchsorted(self.ts, [start_ms, end_ms], side="left"))
+        return self if (lo, hi) == (0, len(self)) else self.take(slice(lo, hi))
 
 
-def _from_lists(n: int, strings: dict, numbers: dict, tables: dict) -> Columns:
-    return Columns(
-        **{name: np.asarray(numbers[name], dtype=dtype) for name, dtype in NUMBERS},
-        codes={name: np.asarray(strings[name], dtype=np.int32) for name in STRINGS},
-        tables={name: tables.get(name, []) for name in STRINGS},
-    )
+def _from_lists(strings: dict, numbers: dict, tables: dict) -> Columns:
+    arrays = {name: np.asarray(numbers[name], dtype=dtype) for name, dtype in NUMBERS}
+    arrays |= {name: np.asarray(strings[name], dtype=np.int32) for name in STRINGS}
+    return Columns(arrays, {name: tables.get(name, []) for name in STRINGS}, len(arrays["ts"]))
 
 
 def _build(ordered: Sequence[ScanRow | StoredEvent]) -> Columns:
@@ -129,19 +163,32 @@ def _build(ordered: Sequence[ScanRow | StoredEvent]) -> Columns:
         "id_hi": [hi for hi, _ in keys],
         "id_lo": [lo for _, lo in keys],
     }
-    return _from_lists(len(ordered), codes, numbers, tables)
+    return _from_lists(codes, numbers, tables)
 
 
 # --- parts: columns as bytes, for stores that keep them ------------------------------------------
 
 
-def encode_part(events: Sequence[StoredEvent]) -> bytes:
-    """One part of the given events (any order, no duplicates)."""
-    return _encode(_build(sorted(events, key=_by_order)))
+def encode_part(
+    events: Sequence[StoredEvent], dictionary: Mapping[str, Mapping[str, int]] | None = None
+) -> bytes:
+    """One part of the given events (any order, no duplicates). `dictionary`: the store's codes
+    of the `GLOBAL` columns' values (the part then stores those codes, and no table)."""
+    columns = _build(sorted(events, key=_by_order))
+    for name, codes in (dictionary or {}).items():
+        values = columns.tables[name]
+        remap = np.array([codes[value] for value in values] or [0], dtype=np.int32)
+        columns.codes[name] = remap[columns.codes[name]]
+        columns.tables[name] = Dictionary(0)
+    return _encode(columns)
 
 
 def _encode(columns: Columns) -> bytes:
-    header = orjson.dumps({"n": len(columns), "tables": columns.tables})
+    tables = {
+        name: None if isinstance(table, Dictionary) else table
+        for name, table in columns.tables.items()
+    }
+    header = orjson.dumps({"n": len(columns), "tables": tables})
     arrays = [columns.codes[name] for name in STRINGS]
     arrays += [getattr(columns, name) for name, _ in NUMBERS]
     return _HEADER.pack(_FORMAT, len(header)) + header + b"".join(a.tobytes() for a in arrays)
@@ -165,52 +212,82 @@ def _decode(blob: bytes) -> tuple[int, dict[str, list[str]], dict[str, np.ndarra
     return n, header["tables"], codes, numbers
 
 
-def decode_parts(blobs: Iterable[bytes]) -> Columns:
-    """The columns of parts (any order, disjoint events), merged into one (ts, event_id) order."""
+def decode_parts(
+    blobs: Iterable[bytes], dictionaries: Mapping[str, Callable[[], list[str]]] | None = None
+) -> Columns:
+    """The columns of parts (any order, disjoint events), merged into one (ts, event_id) order.
+    `dictionaries`: the loaders of the store-coded columns' strings. Only `ts` is merged here;
+    other columns when first read."""
+    coded: set[str] = set()
     strings: dict[str, list[str]] = {name: [] for name in STRINGS}
-    codes: dict[str, list[np.ndarray]] = {name: [] for name in STRINGS}
-    numbers: dict[str, list[np.ndarray]] = {name: [] for name, _ in NUMBERS}
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in ARRAYS}
+    offsets: dict[str, list[int]] = {name: [] for name in STRINGS}
     for blob in blobs:
         n, part_tables, part_codes, part_numbers = _decode(blob)
         if not n:
             continue
-        for name in STRINGS:  # codes into the concatenation of every part's table
-            codes[name].append(part_codes[name] + len(strings[name]))
-            strings[name] += part_tables[name]
+        for name in STRINGS:
+            pieces[name].append(part_codes[name])
+            if part_tables[name] is None:
+                coded.add(name)
+            else:  # codes into the concatenation of every part's table
+                offsets[name].append(len(strings[name]))
+                strings[name] += part_tables[name]
         for name, _ in NUMBERS:
-            numbers[name].append(part_numbers[name])
-    if not numbers["ts"]:
+            pieces[name].append(part_numbers[name])
+    if not pieces["ts"]:
         return Columns.empty()
-    tables, merged_codes = {}, {}
-    for name in STRINGS:  # one pass per column: each distinct string gets one code
-        index: dict[str, int] = {}
-        remap = np.array([index.setdefault(v, len(index)) for v in strings[name]], np.int32)
-        merged_codes[name] = remap[np.concatenate(codes[name])]
+    tables, remaps = {}, {}
+    for name in STRINGS:
+        if name in coded:
+            size = max((int(piece.max()) + 1 for piece in pieces[name] if len(piece)), default=0)
+            tables[name] = Dictionary(size, (dictionaries or {}).get(name))
+            continue
+        index: dict[str, int] = {}  # each distinct string gets one code
+        remaps[name] = np.array([index.setdefault(v, len(index)) for v in strings[name]], np.int32)
         tables[name] = list(index)
-    merged = Columns(
-        **{name: np.concatenate(arrays) for name, arrays in numbers.items()},
-        codes=merged_codes,
-        tables=tables,
-    )
-    return _in_order(merged)
+
+    def unordered(name: str) -> np.ndarray:
+        if name in remaps:
+            shifted = [p + o for p, o in zip(pieces[name], offsets[name], strict=True)]
+            return remaps[name][np.concatenate(shifted)]
+        return np.concatenate(pieces[name])
+
+    ts = unordered("ts")
+    order = _order(ts, unordered)
+    arrays = _Lazy(lambda name: unordered(name) if order is None else unordered(name)[order])
+    arrays["ts"] = ts if order is None else ts[order]
+    return Columns(arrays, tables, len(ts))
+
+
+def _order(ts: np.ndarray, unordered: Callable[[str], np.ndarray]) -> np.ndarray | None:
+    """The permutation that sorts rows by (ts, id), None when they are sorted: a stable sort by
+    ts (parts are sorted runs), then only the runs of equal ts sorted by id."""
+    order = np.argsort(ts, kind="stable")
+    in_order = ts[order]
+    tied = np.flatnonzero(in_order[1:] == in_order[:-1])
+    if len(tied):
+        in_tie = np.zeros(len(ts), dtype=bool)
+        in_tie[tied] = in_tie[tied + 1] = True
+        positions = np.flatnonzero(in_tie)
+        rows = order[positions]
+        order[positions] = rows[_by_id(in_order[positions], unordered, rows)]
+    return None if np.array_equal(order, np.arange(len(order))) else order
+
+
+def _by_id(ts: np.ndarray, unordered: Callable[[str], np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The order of tied rows (ascending ts) by (ts, id_hi, id_lo): one sort of (ts rank, top
+    40 bits of id_hi) when that key tells every pair apart, else a full lexsort."""
+    hi = unordered("id_hi")[rows]
+    run = np.cumsum(np.r_[True, ts[1:] != ts[:-1]]) - 1
+    if run[-1] < 2**23:
+        key = (run.astype(np.uint64) << np.uint64(40)) | (hi >> np.uint64(24))
+        by = np.argsort(key, kind="stable")
+        if not (key[by][1:] == key[by][:-1]).any():
+            return by
+    return np.lexsort((unordered("id_lo")[rows], hi, ts))
 
 
 def merge_parts(blobs: Iterable[bytes]) -> bytes:
     """One part holding the events of several parts."""
     return _encode(decode_parts(blobs))
-
-
-def _in_order(columns: Columns) -> Columns:
-    """Rows sorted by (ts, id): a stable sort by ts (parts are sorted runs), then only the runs
-    of equal ts sorted by id."""
-    order = np.argsort(columns.ts, kind="stable")
-    ts = columns.ts[order]
-    tied = np.flatnonzero(ts[1:] == ts[:-1])
-    if len(tied):
-        positions = np.union1d(tied, tied + 1)
-        rows = order[positions]
-        by_id = np.lexsort((columns.id_lo[rows], columns.id_hi[rows], ts[positions]))
-        order[positions] = rows[by_id]
-    if np.array_equal(order, np.arange(len(order))):
-        return columns
-    return columns.take(order)

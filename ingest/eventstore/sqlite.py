@@ -11,6 +11,9 @@ Tables mirror a Cassandra layout: every key starts with (app_id, epoch).
   (app_id, epoch, UTC day), written in the transaction that stores the events (new events only,
   so they are exact). Small parts of a day are merged as they accumulate (`_compact`): eight
   parts of one level become one of the next, up to parts of ~64k events.
+- `dictionary`: (app_id, epoch, kind, value) -> code: the codes of visitor and session ids in
+  segments (dense per partition, assigned in the append's transaction), so that reading a
+  month of parts looks up no visitor or session strings.
 
 One connection per thread; writes take the write lock up front (BEGIN IMMEDIATE).
 """
@@ -37,7 +40,7 @@ from .base import (
     StoreUnavailable,
     day_name,
 )
-from .columns import Columns, decode_parts, encode_part, merge_parts
+from .columns import GLOBAL, Columns, decode_parts, encode_part, merge_parts
 
 SCHEMA_VERSION = 2  # 2: segments
 PAGE_SIZE = 1000  # rows per read page (events) or per delete transaction
@@ -83,6 +86,12 @@ CREATE TABLE IF NOT EXISTS segments (
     day_number INTEGER NOT NULL, level INTEGER NOT NULL, events INTEGER NOT NULL, data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS segments_by_day ON segments (app_id, epoch, day_number, level);
+CREATE TABLE IF NOT EXISTS dictionary (
+    app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+    code INTEGER NOT NULL,
+    PRIMARY KEY (app_id, epoch, kind, value)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS dictionary_by_code ON dictionary (app_id, epoch, kind, code);
 CREATE TABLE IF NOT EXISTS partitions (
     app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, events INTEGER NOT NULL,
     PRIMARY KEY (app_id, epoch)
@@ -125,6 +134,7 @@ _DELETE_PAGE = {
     "stage_entries": "stage, visitor_id",
     "visitor_last": "visitor_id",
     "segments": "id",
+    "dictionary": "kind, value",
 }
 
 # Errors that mean "these events are malformed" (e.g. "Error binding parameter"), not "the
@@ -160,7 +170,43 @@ def _from_row(row: Sequence) -> StoredEvent:
 def _insert_part(
     conn: sqlite3.Connection, app_id: int, epoch: int, day: int, events, *, level: int
 ) -> None:
-    conn.execute(_INSERT_PART, (app_id, epoch, day, level, len(events), encode_part(events)))
+    dictionary = {
+        kind: _codes(conn, app_id, epoch, kind, {getattr(event, kind) for event in events})
+        for kind in GLOBAL
+    }
+    data = encode_part(events, dictionary)
+    conn.execute(_INSERT_PART, (app_id, epoch, day, level, len(events), data))
+
+
+def _codes(
+    conn: sqlite3.Connection, app_id: int, epoch: int, kind: str, values: set[str]
+) -> dict[str, int]:
+    """The partition's codes of these values; new values get the next free codes."""
+    wanted = sorted(values)
+    codes: dict[str, int] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        codes.update(
+            conn.execute(
+                "SELECT value, code FROM dictionary WHERE app_id = ? AND epoch = ? AND kind = ? "
+                f"AND value IN ({', '.join('?' * len(chunk))})",
+                (app_id, epoch, kind, *chunk),
+            )
+        )
+    new = [value for value in wanted if value not in codes]
+    if new:
+        (next_code,) = conn.execute(
+            "SELECT COALESCE(MAX(code) + 1, 0) FROM dictionary "
+            "WHERE app_id = ? AND epoch = ? AND kind = ?",
+            (app_id, epoch, kind),
+        ).fetchone()
+        assigned = {value: next_code + i for i, value in enumerate(new)}
+        conn.executemany(
+            "INSERT INTO dictionary (app_id, epoch, kind, value, code) VALUES (?, ?, ?, ?, ?)",
+            [(app_id, epoch, kind, value, code) for value, code in assigned.items()],
+        )
+        codes.update(assigned)
+    return codes
 
 
 def _compact(conn: sqlite3.Connection, app_id: int, epoch: int, day: int) -> None:
@@ -412,7 +458,19 @@ class SQLiteEventStore(EventStore):
             "WHERE app_id = ? AND epoch = ? AND day_number BETWEEN ? AND ?",
             (app_id, epoch, start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY),
         )
-        return decode_parts(data for (data,) in rows).between(start_ms, end_ms)
+        loaders = {kind: self._dictionary_loader(app_id, epoch, kind) for kind in GLOBAL}
+        return decode_parts((data for (data,) in rows), loaders).between(start_ms, end_ms)
+
+    def _dictionary_loader(self, app_id: int, epoch: int, kind: str):
+        def load() -> list[str]:
+            rows = self._query(
+                "SELECT value FROM dictionary WHERE app_id = ? AND epoch = ? AND kind = ? "
+                "ORDER BY code",
+                (app_id, epoch, kind),
+            )
+            return [value for (value,) in rows]
+
+        return load
 
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
         rows = self._query(
