@@ -2,11 +2,14 @@
 
 Method: a temporary data directory; an owner, a locked app and its frozen configuration made
 through the real services; N synthetic events (30 days, ~100 routes, a 4-stage funnel with
-drop-offs; insights.synthetic) appended to the configured event store in batches of 500; then
+drop-offs; insights.synthetic) appended to the configured event store in batches of 500, in
+time order as ingest delivers them (`--order visitor`: visitor by visitor, each batch spread over
+the whole month, the worst case for the store's per-day column parts); then
 each endpoint is requested R times through Django's test client (the full view: auth, parsing,
 the store scan, the engine, JSON rendering) over the whole 30-day range.
 
     .venv/bin/python bench/insights.py --events 1000000 [--repeat 7] [--store sqlite|cassandra]
+        [--order time|visitor]
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--store", default="sqlite", choices=["sqlite", "cassandra"])
+    parser.add_argument("--order", default="time", choices=["time", "visitor"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         setup(tmp, args.store)
@@ -77,21 +81,22 @@ def main() -> None:
         store = get_store()
         now = int(time.time() * 1000)
         start_ms = now - 30 * 86_400_000
-        visitors = max(1, args.events // 10)
+        visitors = max(1, round(args.events / 11.27))  # ~11.27 events per visitor
         loaded, batch, began = 0, [], time.perf_counter()
-        for event in synthetic.generate(
+        events = synthetic.generate(
             app_id=app.pk, epoch=1, config=CONFIG, visitors=visitors, start_ms=start_ms, days=30
-        ):
+        )
+        if args.order == "time":
+            events = sorted(events, key=lambda event: event.ts)
+        for event in events:
             batch.append(event)
             if len(batch) == 500:
                 loaded += len(store.append(batch).new_keys)
                 batch = []
-            if loaded >= args.events:
-                break
         if batch:
             loaded += len(store.append(batch).new_keys)
         load_s = time.perf_counter() - began
-        print(f"store={args.store} events={loaded:,} loaded in {load_s:.0f} s "
+        print(f"store={args.store} order={args.order} events={loaded:,} loaded in {load_s:.0f} s "
               f"({loaded / load_s:,.0f} events/s)")  # fmt: skip
         client = APIClient(SERVER_NAME="localhost")
         client.force_authenticate(owner)

@@ -222,10 +222,9 @@ def decode_parts(
     strings: dict[str, list[str]] = {name: [] for name in STRINGS}
     pieces: dict[str, list[np.ndarray]] = {name: [] for name in ARRAYS}
     offsets: dict[str, list[int]] = {name: [] for name in STRINGS}
-    for blob in blobs:
-        n, part_tables, part_codes, part_numbers = _decode(blob)
-        if not n:
-            continue
+    decoded = [part for part in map(_decode, blobs) if part[0]]
+    decoded.sort(key=lambda part: int(part[3]["ts"][0]))  # parts of later times: later
+    for _, part_tables, part_codes, part_numbers in decoded:
         for name in STRINGS:
             pieces[name].append(part_codes[name])
             if part_tables[name] is None:
