@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -82,53 +83,91 @@ def _pick(values: np.ndarray, index: np.ndarray, found: np.ndarray, missing: int
 class Scan:
     """The events of a range by columns, grouped into sessions; filters applied.
 
-    `rows`: the events that count (filtered); session arrays (`kept`, `first_ts`, ...) are
-    indexed by session code and describe whole sessions in the range (before the path filter
-    drops other pageviews)."""
+    `rows`: the events that count (filtered). Session arrays (`kept`, `first_ts`, `entry`, ...)
+    are indexed by session code and describe whole sessions in the range (before the path
+    filter drops other pageviews); each is computed when an endpoint first reads it."""
 
     def __init__(self, columns: Columns, filters: dict[str, str]) -> None:
-        c = columns
+        c = self.all_rows = columns
         self.tables = c.tables
         self.n_visitors = len(c.tables["visitor_id"])
         self.n_paths = len(c.tables["path"])
+        self.n_sessions = len(c.tables["session_id"])
         self.pageview = c.code_of("type", "pageview")
-        index = np.arange(len(c))
-        session, is_pv = c.codes["session_id"], c.codes["type"] == self.pageview
-        n = len(c.tables["session_id"])
-        first_row = _first_at(n, session, index)
-        self.kept = first_row != _NONE
-        self.visitor = _pick(c.codes["visitor_id"], first_row, self.kept, -1)
-        self.first_ts = _pick(c.ts, first_row, self.kept, 0)
-        self.last_ts = _last_at(n, session, c.ts)
-        self.views = np.bincount(session[is_pv], minlength=n)
-        self.referrer = self._first_code(c, session, is_pv, "referrer")
-        self.campaign = self._first_code(c, session, is_pv, "campaign")
-        self.entry, self.exit = self._entry_and_exit(c, session, is_pv)
-        self.all_rows = c
+        self.rows = c
         if filters:
-            self._filter(c, filters, first_row, session, is_pv)
-        self.rows = c.take(self.kept[session]) if filters else c
+            self.kept = self._filtered(filters)
+            self.rows = c.take(self.kept[self.session])
         if "path" in filters:
             pv = self.rows.codes["type"] == self.pageview
             other = self.rows.codes["path"] != c.code_of("path", filters["path"])
             self.rows = self.rows.take(~(pv & other))
-        self.is_pv = self.rows.codes["type"] == self.pageview
 
-    def _first_code(self, c: Columns, session, is_pv, name: str) -> np.ndarray:
+    @cached_property
+    def session(self) -> np.ndarray:
+        return self.all_rows.codes["session_id"]
+
+    @cached_property
+    def all_pageviews(self) -> np.ndarray:
+        return self.all_rows.codes["type"] == self.pageview
+
+    @cached_property
+    def is_pv(self) -> np.ndarray:
+        """Per row of `rows`: a pageview?"""
+        return self.rows.codes["type"] == self.pageview
+
+    @cached_property
+    def first_row(self) -> np.ndarray:
+        return _first_at(self.n_sessions, self.session, np.arange(len(self.all_rows)))
+
+    @cached_property
+    def kept(self) -> np.ndarray:
+        """Per session code: has events in the range, and matches the filters."""
+        return self.first_row != _NONE
+
+    @cached_property
+    def visitor(self) -> np.ndarray:
+        found = self.first_row != _NONE
+        return _pick(self.all_rows.codes["visitor_id"], self.first_row, found, -1)
+
+    @cached_property
+    def first_ts(self) -> np.ndarray:
+        return _pick(self.all_rows.ts, self.first_row, self.first_row != _NONE, 0)
+
+    @cached_property
+    def last_ts(self) -> np.ndarray:
+        return _last_at(self.n_sessions, self.session, self.all_rows.ts)
+
+    @cached_property
+    def views(self) -> np.ndarray:
+        """Per session code: its pageviews (all of them, whatever the path filter)."""
+        return np.bincount(self.session[self.all_pageviews], minlength=self.n_sessions)
+
+    @cached_property
+    def referrer(self) -> np.ndarray:
+        return self._first_code("referrer")
+
+    @cached_property
+    def campaign(self) -> np.ndarray:
+        return self._first_code("campaign")
+
+    def _first_code(self, name: str) -> np.ndarray:
         """Per session, the code of `name` on its first pageview that has one (-1: none)."""
-        empty = c.code_of(name, "")
-        rows = np.flatnonzero(is_pv & (c.codes[name] != empty))
-        first = _first_at(len(self.kept), session[rows], rows)
+        c = self.all_rows
+        rows = np.flatnonzero(self.all_pageviews & (c.codes[name] != c.code_of(name, "")))
+        first = _first_at(self.n_sessions, self.session[rows], rows)
         return _pick(c.codes[name], first, first != _NONE, -1)
 
-    def _entry_and_exit(self, c: Columns, session, is_pv) -> tuple[np.ndarray, np.ndarray]:
+    @cached_property
+    def entry_and_exit(self) -> tuple[np.ndarray, np.ndarray]:
         """Per session, the path codes of its first and last pageview by (ts, path)."""
-        rows = np.flatnonzero(is_pv)
-        s, ts = session[rows], c.ts[rows]
+        c = self.all_rows
+        rows = np.flatnonzero(self.all_pageviews)
+        s, ts = self.session[rows], c.ts[rows]
         ranks = _string_ranks(c.tables["path"])
         rank = ranks[c.codes["path"][rows]]
         code_of_rank = np.argsort(ranks)
-        size = len(self.kept)
+        size = self.n_sessions
         first, last = ts == _first_at(size, s, ts)[s], ts == _last_at(size, s, ts)[s]
         entry = _first_at(size, s[first], rank[first])
         exit_ = _last_at(size, s[last], rank[last])
@@ -137,20 +176,22 @@ class Scan:
             _pick(code_of_rank, exit_, exit_ >= 0, -1),
         )
 
-    def _filter(self, c: Columns, filters, first_row, session, is_pv) -> None:
-        """Keep the sessions that match every filter (a value no event has matches none)."""
+    def _filtered(self, filters: dict[str, str]) -> np.ndarray:
+        """The sessions that match every filter (a value no event has matches none)."""
+        c, kept = self.all_rows, self.first_row != _NONE
         for key, value in filters.items():
             code = c.code_of(key, value)
             if key == "path":
-                viewed = session[is_pv & (c.codes["path"] == code)]
-                self.kept &= np.bincount(viewed, minlength=len(self.kept)) > 0
+                viewed = self.session[self.all_pageviews & (c.codes["path"] == code)]
+                kept &= np.bincount(viewed, minlength=self.n_sessions) > 0
             elif key == "referrer" and value == DIRECT:
-                self.kept &= self.referrer == -1
+                kept &= self.referrer == -1
             elif key in ("referrer", "campaign"):
                 first = self.referrer if key == "referrer" else self.campaign
-                self.kept &= (first == code) & (code != -1)
+                kept &= (first == code) & (code != -1)
             else:
-                self.kept &= (_pick(c.codes[key], first_row, self.kept, -1) == code) & (code != -1)
+                kept &= (_pick(c.codes[key], self.first_row, kept, -1) == code) & (code != -1)
+        return kept
 
     def visitors(self) -> int:
         return int(np.count_nonzero(np.bincount(self.rows.codes["visitor_id"], minlength=1)))
@@ -191,8 +232,8 @@ def pages(scan: Scan) -> list[dict]:
     seconds = np.bincount(paths[leaves], weights=rows.duration_ms[leaves], minlength=n)
     timed = np.bincount(paths[leaves], minlength=n)
     with_pages = scan.kept & (scan.views > 0)
-    entries = np.bincount(scan.entry[with_pages], minlength=n)
-    exits = np.bincount(scan.exit[with_pages], minlength=n)
+    entries = np.bincount(scan.entry_and_exit[0][with_pages], minlength=n)
+    exits = np.bincount(scan.entry_and_exit[1][with_pages], minlength=n)
     table = scan.tables["path"]
     results = [
         {

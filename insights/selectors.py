@@ -77,11 +77,10 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
     body = {"order": config["order"], "window_seconds": config["window_seconds"]}
     body["unit"] = "visitor"
     if distinct:
-        entries = get_store().stage_visitors_many(q.app.pk, q.epoch, range(len(names)))
-        counts = [
-            sum(1 for first in entries[index].values() if q.start_ms <= first < q.end_ms)
-            for index in range(len(names))
-        ]
+        counted = get_store().stage_entry_counts(
+            q.app.pk, q.epoch, range(len(names)), q.start_ms, q.end_ms
+        )
+        counts = [counted[index] for index in range(len(names))]
         body["distinct"] = True
         body["stages"] = [{"name": n, "visitors": c} for n, c in zip(names, counts, strict=True)]
         return body

@@ -433,6 +433,9 @@ def test_any_sequence_of_appends_matches_a_brute_force_model(store, data):
             if stage in event.stages:
                 first_entries.setdefault(event.visitor_id, event.ts)
         assert store.stage_visitors(app, EPOCH, stage) == first_entries
+        window = (T0 + MS_PER_DAY // 2, T0 + 2 * MS_PER_DAY)
+        in_window = sum(1 for ts in first_entries.values() if window[0] <= ts < window[1])
+        assert store.stage_entry_counts(app, EPOCH, [stage], *window) == {stage: in_window}
     latest = {event.visitor_id: (event.session_id, event.ts) for event in in_order}
     assert store.last_seen(app, EPOCH, visitors) == latest
     for start, end in ((T0, T0 + 4 * MS_PER_DAY), (T0 + 5_000, T0 + MS_PER_DAY + 7)):

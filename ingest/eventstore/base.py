@@ -200,6 +200,16 @@ class EventStore(abc.ABC):
         may run them concurrently."""
         return {stage: self.stage_visitors(app_id, epoch, stage) for stage in stages}
 
+    def stage_entry_counts(
+        self, app_id: int, epoch: int, stages: Iterable[int], start_ms: int, end_ms: int
+    ) -> dict[int, int]:
+        """Per stage, how many visitors first entered it with ts in [start_ms, end_ms)."""
+        entries = self.stage_visitors_many(app_id, epoch, stages)
+        return {
+            stage: sum(1 for first in visitors.values() if start_ms <= first < end_ms)
+            for stage, visitors in entries.items()
+        }
+
     @abc.abstractmethod
     def count_events(self, app_id: int, epoch: int) -> int:
         """The number of distinct events stored in the partition."""

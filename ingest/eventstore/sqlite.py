@@ -24,7 +24,7 @@ import contextlib
 import sqlite3
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -479,6 +479,18 @@ class SQLiteEventStore(EventStore):
             (app_id, epoch, stage),
         )
         return dict(rows)
+
+    def stage_entry_counts(
+        self, app_id: int, epoch: int, stages: Iterable[int], start_ms: int, end_ms: int
+    ) -> dict[int, int]:
+        return {
+            stage: self._query(
+                "SELECT COUNT(*) FROM stage_entries WHERE app_id = ? AND epoch = ? AND stage = ? "
+                "AND first_ts >= ? AND first_ts < ?",
+                (app_id, epoch, stage, start_ms, end_ms),
+            )[0][0]
+            for stage in stages
+        }
 
     def count_events(self, app_id: int, epoch: int) -> int:
         rows = self._query(
