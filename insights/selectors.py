@@ -18,8 +18,15 @@ from insights.query import InsightQuery
 LIVE_WINDOW_MS = 5 * 60 * 1000
 
 
-def _scan(q: InsightQuery) -> engine.Scan:
-    columns = get_store().columns(q.app.pk, q.epoch, q.start_ms, q.end_ms)
+SESSIONS = ("type", "session_id", "visitor_id")
+FILTERED = (*SESSIONS, "path", "referrer", "campaign", "browser", "os", "device")
+FUNNEL = ("visitor_id", "stages")
+
+
+def _scan(q: InsightQuery, *names: str) -> engine.Scan:
+    """The range's events, with the columns `names` (and those the filters need)."""
+    wanted = {"ts", *names, *(FILTERED if q.filters else ())}
+    columns = get_store().columns(q.app.pk, q.epoch, q.start_ms, q.end_ms, names=sorted(wanted))
     return engine.Scan(columns, q.filters)
 
 
@@ -29,7 +36,7 @@ def _funnel_config(q: InsightQuery) -> dict:
 
 def overview(q: InsightQuery) -> dict:
     buckets = q.buckets()
-    result = engine.overview(_scan(q), buckets)
+    result = engine.overview(_scan(q, *SESSIONS), buckets)
     result["series"] = [
         {"t": q.label(bucket), "pageviews": views, "visitors": visitors}
         for bucket, (views, visitors) in zip(buckets, result["series"], strict=True)
@@ -39,11 +46,11 @@ def overview(q: InsightQuery) -> dict:
 
 
 def pages(q: InsightQuery) -> dict:
-    return {"results": engine.pages(_scan(q))}
+    return {"results": engine.pages(_scan(q, *SESSIONS, "path", "duration_ms"))}
 
 
 def technology(q: InsightQuery) -> dict:
-    scan = _scan(q)
+    scan = _scan(q, "type", "visitor_id", "browser", "os", "device")
     return {
         "browsers": engine.breakdown(scan, "browser"),
         "os": engine.breakdown(scan, "os"),
@@ -63,7 +70,7 @@ def _levels(scan: engine.Scan, funnel: dict) -> np.ndarray:
 
 
 def sources(q: InsightQuery) -> dict:
-    scan = _scan(q)
+    scan = _scan(q, *SESSIONS, "referrer", "campaign", *FUNNEL)
     funnel = _funnel_config(q)
     levels = _levels(scan, funnel)
     n = len(funnel["stages"])
@@ -85,7 +92,10 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
         body["stages"] = [{"name": n, "visitors": c} for n, c in zip(names, counts, strict=True)]
         return body
     result = engine.funnel(
-        _scan(q), names=names, order=config["order"], window_seconds=config["window_seconds"]
+        _scan(q, *FUNNEL),
+        names=names,
+        order=config["order"],
+        window_seconds=config["window_seconds"],
     )
     body["stages"] = result["stages"]
     return body
@@ -93,19 +103,21 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
 
 def funnel_dropoffs(q: InsightQuery, stage: int) -> dict:
     config = _funnel_config(q)
-    scan = _scan(q)
+    scan = _scan(q, *FUNNEL, "type", "path")
     levels = _levels(scan, config)
     return {"stage": stage, "visitors": engine.dropoffs(scan, levels, stage)}
 
 
 def journeys(q: InsightQuery, *, start: str | None, steps: int, direction: str) -> dict:
-    body = engine.journeys(_scan(q), start=start, steps=steps, direction=direction)
+    body = engine.journeys(
+        _scan(q, *SESSIONS, "path"), start=start, steps=steps, direction=direction
+    )
     return {"start": start, "steps": steps, "direction": direction, **body}
 
 
 def elements(q: InsightQuery) -> dict:
     names = [element["name"] for element in config_for_epoch(q.app, q.epoch)["elements"]]
-    return {"results": engine.elements(_scan(q), names)}
+    return {"results": engine.elements(_scan(q, "type", "name", "action", "duration_ms"), names)}
 
 
 def live(q: InsightQuery, *, now_ms: int | None = None) -> dict:

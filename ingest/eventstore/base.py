@@ -180,11 +180,14 @@ class EventStore(abc.ABC):
                 if start_ms <= event.ts < end_ms:
                     yield ScanRow.of(event)
 
-    def columns(self, app_id: int, epoch: int, start_ms: int, end_ms: int) -> Columns:
+    def columns(
+        self, app_id: int, epoch: int, start_ms: int, end_ms: int, names: Iterable[str] = ()
+    ) -> Columns:
         """The events of `scan`, by columns, ordered by (ts, event_id): what insights read.
 
-        Backends that keep their events by columns at write time override this; the default
-        builds the columns from `scan`."""
+        `names`: the columns the caller reads (`columns.ARRAYS`; none: all); a backend may
+        leave the others out. Backends that keep their events by columns at write time
+        override this; the default builds every column from `scan`."""
         from .columns import Columns
 
         return Columns.from_rows(self.scan(app_id, epoch, start_ms, end_ms))

@@ -17,9 +17,9 @@ Order of events with the same millisecond: by event id, compared through its fir
 
 from __future__ import annotations
 
-import struct
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
@@ -34,8 +34,6 @@ NUMBERS = (("ts", np.int64), ("duration_ms", np.int64), ("stages", np.int64),
 GLOBAL = ("visitor_id", "session_id")  # columns a store may code per partition
 ARRAYS = STRINGS + tuple(name for name, _ in NUMBERS)
 MAX_STAGE = 62  # stages are a bit mask in an int64 (funnels have at most 20)
-_FORMAT = 1
-_HEADER = struct.Struct("<BI")  # format, header length
 _by_order = attrgetter("ts", "event_id")
 
 
@@ -168,10 +166,33 @@ def _build(ordered: Sequence[ScanRow | StoredEvent]) -> Columns:
 
 # --- parts: columns as bytes, for stores that keep them ------------------------------------------
 
+DTYPES = {**{name: np.int32 for name in STRINGS}, **dict(NUMBERS)}
+
+
+@dataclass
+class Part:
+    """Some events by columns, as a store keeps them: a header (`n` events, the first ts, the
+    string tables; None for a store-coded column, whose largest code is in `top`) and each
+    column's bytes by name (`data` may fetch a column when first asked for it)."""
+
+    n: int
+    first_ts: int
+    tables: dict[str, list[str] | None]
+    top: dict[str, int]
+    data: Mapping[str, bytes]
+
+    def header(self) -> bytes:
+        return orjson.dumps({"n": self.n, "tables": self.tables, "top": self.top})
+
+    @classmethod
+    def from_header(cls, header: bytes | str, first_ts: int, data: Mapping[str, bytes]) -> Part:
+        values = orjson.loads(header)
+        return cls(values["n"], first_ts, values["tables"], values["top"], data)
+
 
 def encode_part(
     events: Sequence[StoredEvent], dictionary: Mapping[str, Mapping[str, int]] | None = None
-) -> bytes:
+) -> Part:
     """One part of the given events (any order, no duplicates). `dictionary`: the store's codes
     of the `GLOBAL` columns' values (the part then stores those codes, and no table)."""
     columns = _build(sorted(events, key=_by_order))
@@ -179,84 +200,59 @@ def encode_part(
         values = columns.tables[name]
         remap = np.array([codes[value] for value in values] or [0], dtype=np.int32)
         columns.codes[name] = remap[columns.codes[name]]
-        columns.tables[name] = Dictionary(0)
-    return _encode(columns)
+        columns.tables[name] = Dictionary(int(remap.max()) + 1)
+    return _part(columns)
 
 
-def _encode(columns: Columns) -> bytes:
-    tables = {
-        name: None if isinstance(table, Dictionary) else table
-        for name, table in columns.tables.items()
-    }
-    header = orjson.dumps({"n": len(columns), "tables": tables})
-    arrays = [columns.codes[name] for name in STRINGS]
-    arrays += [getattr(columns, name) for name, _ in NUMBERS]
-    return _HEADER.pack(_FORMAT, len(header)) + header + b"".join(a.tobytes() for a in arrays)
-
-
-def _decode(blob: bytes) -> tuple[int, dict[str, list[str]], dict[str, np.ndarray], dict]:
-    version, length = _HEADER.unpack_from(blob)
-    if version != _FORMAT:
-        raise ValueError(f"unknown column part format {version}")
-    offset = _HEADER.size + length
-    header = orjson.loads(blob[_HEADER.size : offset])
-    n = header["n"]
-    codes = {}
-    for name in STRINGS:
-        codes[name] = np.frombuffer(blob, dtype=np.int32, count=n, offset=offset)
-        offset += 4 * n
-    numbers = {}
-    for name, dtype in NUMBERS:
-        numbers[name] = np.frombuffer(blob, dtype=dtype, count=n, offset=offset)
-        offset += 8 * n
-    return n, header["tables"], codes, numbers
+def _part(columns: Columns) -> Part:
+    coded = {n: t for n, t in columns.tables.items() if isinstance(t, Dictionary)}
+    return Part(
+        n=len(columns),
+        first_ts=int(columns.ts[0]) if len(columns) else 0,
+        tables={name: None if name in coded else table for name, table in columns.tables.items()},
+        top={name: len(table) - 1 for name, table in coded.items()},
+        data={name: columns.codes[name].astype(DTYPES[name]).tobytes() for name in ARRAYS},
+    )
 
 
 def decode_parts(
-    blobs: Iterable[bytes], dictionaries: Mapping[str, Callable[[], list[str]]] | None = None
+    parts: Sequence[Part], dictionaries: Mapping[str, Callable[[], list[str]]] | None = None
 ) -> Columns:
     """The columns of parts (any order, disjoint events), merged into one (ts, event_id) order.
-    `dictionaries`: the loaders of the store-coded columns' strings. Only `ts` is merged here;
-    other columns when first read."""
-    coded: set[str] = set()
-    strings: dict[str, list[str]] = {name: [] for name in STRINGS}
-    pieces: dict[str, list[np.ndarray]] = {name: [] for name in ARRAYS}
-    offsets: dict[str, list[int]] = {name: [] for name in STRINGS}
-    decoded = [part for part in map(_decode, blobs) if part[0]]
-    decoded.sort(key=lambda part: int(part[3]["ts"][0]))  # parts of later times: later
-    for _, part_tables, part_codes, part_numbers in decoded:
-        for name in STRINGS:
-            pieces[name].append(part_codes[name])
-            if part_tables[name] is None:
-                coded.add(name)
-            else:  # codes into the concatenation of every part's table
-                offsets[name].append(len(strings[name]))
-                strings[name] += part_tables[name]
-        for name, _ in NUMBERS:
-            pieces[name].append(part_numbers[name])
-    if not pieces["ts"]:
+    `dictionaries`: the loaders of the store-coded columns' strings. Only `ts` is merged here
+    (and the ids of events of the same ms); other columns when first read."""
+    parts = sorted((part for part in parts if part.n), key=lambda part: part.first_ts)
+    if not parts:
         return Columns.empty()
-    tables, remaps = {}, {}
+    tables, remaps, offsets = {}, {}, {}
     for name in STRINGS:
-        if name in coded:
-            size = max((int(piece.max()) + 1 for piece in pieces[name] if len(piece)), default=0)
+        if parts[0].tables[name] is None:
+            size = max(part.top[name] for part in parts) + 1
             tables[name] = Dictionary(size, (dictionaries or {}).get(name))
             continue
         index: dict[str, int] = {}  # each distinct string gets one code
-        remaps[name] = np.array([index.setdefault(v, len(index)) for v in strings[name]], np.int32)
+        strings = [value for part in parts for value in part.tables[name]]
+        remaps[name] = np.array([index.setdefault(v, len(index)) for v in strings], np.int32)
         tables[name] = list(index)
+        offsets[name] = np.cumsum([0] + [len(part.tables[name]) for part in parts[:-1]])
 
     def unordered(name: str) -> np.ndarray:
+        pieces = [np.frombuffer(part.data[name], dtype=DTYPES[name]) for part in parts]
         if name in remaps:
-            shifted = [p + o for p, o in zip(pieces[name], offsets[name], strict=True)]
-            return remaps[name][np.concatenate(shifted)]
-        return np.concatenate(pieces[name])
+            pieces = [p + o for p, o in zip(pieces, offsets[name], strict=True)]
+            return remaps[name][np.concatenate(pieces)]
+        return np.concatenate(pieces)
 
     ts = unordered("ts")
     order = _order(ts, unordered)
     arrays = _Lazy(lambda name: unordered(name) if order is None else unordered(name)[order])
     arrays["ts"] = ts if order is None else ts[order]
     return Columns(arrays, tables, len(ts))
+
+
+def merge_parts(parts: Sequence[Part]) -> Part:
+    """One part holding the events of several parts."""
+    return _part(decode_parts(parts))
 
 
 def _order(ts: np.ndarray, unordered: Callable[[str], np.ndarray]) -> np.ndarray | None:
@@ -285,8 +281,3 @@ def _by_id(ts: np.ndarray, unordered: Callable[[str], np.ndarray], rows: np.ndar
         if not (key[by][1:] == key[by][:-1]).any():
             return by
     return np.lexsort((unordered("id_lo")[rows], hi, ts))
-
-
-def merge_parts(blobs: Iterable[bytes]) -> bytes:
-    """One part holding the events of several parts."""
-    return _encode(decode_parts(blobs))

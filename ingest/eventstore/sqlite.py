@@ -24,7 +24,7 @@ import contextlib
 import sqlite3
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -40,7 +40,7 @@ from .base import (
     StoreUnavailable,
     day_name,
 )
-from .columns import GLOBAL, Columns, decode_parts, encode_part, merge_parts
+from .columns import ARRAYS, GLOBAL, Columns, Part, decode_parts, encode_part, merge_parts
 
 SCHEMA_VERSION = 2  # 2: segments
 PAGE_SIZE = 1000  # rows per read page (events) or per delete transaction
@@ -83,9 +83,15 @@ CREATE TABLE IF NOT EXISTS visitor_last (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS segments (
     id INTEGER PRIMARY KEY, app_id INTEGER NOT NULL, epoch INTEGER NOT NULL,
-    day_number INTEGER NOT NULL, level INTEGER NOT NULL, events INTEGER NOT NULL, data BLOB NOT NULL
+    day_number INTEGER NOT NULL, level INTEGER NOT NULL, events INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL, header BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS segments_by_day ON segments (app_id, epoch, day_number, level);
+CREATE TABLE IF NOT EXISTS segment_columns (
+    app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, segment_id INTEGER NOT NULL,
+    name TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (app_id, epoch, name, segment_id)
+);
 CREATE TABLE IF NOT EXISTS dictionary (
     app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
     code INTEGER NOT NULL,
@@ -102,7 +108,11 @@ _INSERT_EVENT = (
     f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
 _INSERT_PART = """
-INSERT INTO segments (app_id, epoch, day_number, level, events, data) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO segments (app_id, epoch, day_number, level, events, first_ts, header)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_COLUMN = """
+INSERT INTO segment_columns (app_id, epoch, segment_id, name, data) VALUES (?, ?, ?, ?, ?)
 """
 _UPSERT_STAGE = """
 INSERT INTO stage_entries (app_id, epoch, stage, visitor_id, first_ts) VALUES (?, ?, ?, ?, ?)
@@ -133,6 +143,7 @@ _DELETE_PAGE = {
     "events": "day, ts, event_id",
     "stage_entries": "stage, visitor_id",
     "visitor_last": "visitor_id",
+    "segment_columns": "name, segment_id",
     "segments": "id",
     "dictionary": "kind, value",
 }
@@ -174,8 +185,74 @@ def _insert_part(
         kind: _codes(conn, app_id, epoch, kind, {getattr(event, kind) for event in events})
         for kind in GLOBAL
     }
-    data = encode_part(events, dictionary)
-    conn.execute(_INSERT_PART, (app_id, epoch, day, level, len(events), data))
+    _store_part(conn, app_id, epoch, day, level, encode_part(events, dictionary))
+
+
+def _store_part(
+    conn: sqlite3.Connection, app_id: int, epoch: int, day: int, level: int, part: Part
+) -> None:
+    """A part: its header row in `segments`, a row per column in `segment_columns`."""
+    cursor = conn.execute(
+        _INSERT_PART, (app_id, epoch, day, level, part.n, part.first_ts, part.header())
+    )
+    conn.executemany(
+        _INSERT_COLUMN,
+        [(app_id, epoch, cursor.lastrowid, name, part.data[name]) for name in ARRAYS],
+    )
+
+
+@contextlib.contextmanager
+def _reading_parts(
+    conn: sqlite3.Connection, app_id: int, epoch: int, where: str, params: Sequence
+) -> Iterator[list[Part]]:
+    """The parts of a partition whose `segments` row matches `where`, each column fetched for
+    all of them when first asked for, within the block only (run it in one transaction: its
+    snapshot is what makes the columns of one part agree)."""
+    headers = conn.execute(
+        f"SELECT id, first_ts, header FROM segments WHERE app_id = ? AND epoch = ? AND {where}",
+        (app_id, epoch, *params),
+    ).fetchall()
+    fetched: dict[str, dict[int, bytes]] = {}
+    reading = True
+
+    def column(name: str) -> dict[int, bytes]:
+        if name not in fetched:
+            if not reading:
+                raise LookupError(f"column {name!r} was not read with the others")
+            fetched[name] = {}
+            for start in range(0, len(headers), _IN_CHUNK):
+                ids = [part_id for part_id, _, _ in headers[start : start + _IN_CHUNK]]
+                marks = ", ".join("?" * len(ids))
+                fetched[name].update(
+                    conn.execute(
+                        "SELECT segment_id, data FROM segment_columns WHERE app_id = ? "
+                        f"AND epoch = ? AND name = ? AND segment_id IN ({marks})",
+                        (app_id, epoch, name, *ids),
+                    )
+                )
+        return fetched[name]
+
+    yield [
+        Part.from_header(header, first_ts, _PartColumns(column, part_id))
+        for part_id, first_ts, header in headers
+    ]
+    reading = False
+
+
+class _PartColumns(Mapping):
+    """One part's column bytes, fetched (for every part read with it) when first asked for."""
+
+    def __init__(self, column, part_id: int) -> None:
+        self._column, self._id = column, part_id
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._column(name)[self._id]
+
+    def __iter__(self):
+        return iter(ARRAYS)
+
+    def __len__(self) -> int:
+        return len(ARRAYS)
 
 
 def _codes(
@@ -227,13 +304,15 @@ def _compact(conn: sqlite3.Connection, app_id: int, epoch: int, day: int) -> Non
         level = min(full)
         ids = [part_id for part_id, _ in levels[level]]
         marks = ", ".join("?" * len(ids))
-        rows = conn.execute(f"SELECT data FROM segments WHERE id IN ({marks})", ids)
-        blobs = [data for (data,) in rows]
+        with _reading_parts(conn, app_id, epoch, f"id IN ({marks})", ids) as parts:
+            merged = merge_parts(parts)
         conn.execute(f"DELETE FROM segments WHERE id IN ({marks})", ids)
         conn.execute(
-            _INSERT_PART,
-            (*key, level + 1, sum(n for _, n in levels[level]), merge_parts(blobs)),
+            "DELETE FROM segment_columns WHERE app_id = ? AND epoch = ? "
+            f"AND segment_id IN ({marks})",
+            (app_id, epoch, *ids),
         )
+        _store_part(conn, app_id, epoch, day, level + 1, merged)
 
 
 @contextlib.contextmanager
@@ -450,16 +529,25 @@ class SQLiteEventStore(EventStore):
                     (*row[:-1], tuple(map(int, stages.split(","))) if stages else ())
                 )
 
-    def columns(self, app_id: int, epoch: int, start_ms: int, end_ms: int) -> Columns:
+    def columns(
+        self, app_id: int, epoch: int, start_ms: int, end_ms: int, names: Iterable[str] = ()
+    ) -> Columns:
         if end_ms <= start_ms:
             return Columns.empty()
-        rows = self._query(
-            "SELECT data FROM segments "
-            "WHERE app_id = ? AND epoch = ? AND day_number BETWEEN ? AND ?",
-            (app_id, epoch, start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY),
-        )
+        days = (start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY)
         loaders = {kind: self._dictionary_loader(app_id, epoch, kind) for kind in GLOBAL}
-        return decode_parts((data for (data,) in rows), loaders).between(start_ms, end_ms)
+        with _translated_errors():
+            conn = self._conn()
+            conn.execute("BEGIN")  # one snapshot: merges may replace parts meanwhile
+            try:
+                where = "day_number BETWEEN ? AND ?"
+                with _reading_parts(conn, app_id, epoch, where, days) as parts:
+                    columns = decode_parts(parts, loaders)
+                    for name in names or ARRAYS:
+                        columns.codes[name]  # read now, within the snapshot
+            finally:
+                conn.execute("COMMIT")
+        return columns.between(start_ms, end_ms)
 
     def _dictionary_loader(self, app_id: int, epoch: int, kind: str):
         def load() -> list[str]:
