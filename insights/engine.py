@@ -23,7 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ingest.eventstore.columns import Columns
+from ingest.eventstore.columns import Columns, strings_of
 from insights.funnel import visitor_reach
 
 LEFT = "(left)"
@@ -416,13 +416,16 @@ def dropoffs(scan: Scan, levels: np.ndarray, stage: int, limit: int = 100) -> li
     rows = scan.rows
     pv = np.flatnonzero(scan.is_pv)
     last = _last_at(scan.n_visitors, rows.codes["visitor_id"][pv], pv)
-    table = scan.tables["visitor_id"]
     dropped = np.flatnonzero(levels == stage - 1) if stage > 1 else np.array([], dtype=np.int64)
     ts = np.where(last >= 0, rows.ts[np.maximum(last, 0)], 0) if len(rows) else last
-    chosen = sorted(dropped.tolist(), key=lambda v: (-int(ts[v]), table[v]))[:limit]
+    if len(dropped) > limit:  # the latest `limit`, and those tied with the last of them
+        dropped = dropped[ts[dropped] >= np.sort(ts[dropped])[-limit]]
+    codes = dropped.tolist()
+    names = dict(zip(codes, strings_of(scan.tables["visitor_id"], codes), strict=True))
+    chosen = sorted(names, key=lambda v: (-int(ts[v]), names[v]))[:limit]
     return [
         {
-            "visitor": table[v],
+            "visitor": names[v],
             "last_page": scan.tables["path"][rows.codes["path"][last[v]]] if last[v] >= 0 else None,
             "last_seen": int(ts[v]) if last[v] >= 0 else None,
         }

@@ -63,9 +63,15 @@ class Dictionary(Sequence[str]):
     """The strings of a column coded by the store, loaded when first needed (codes are dense,
     0 to N-1, in the order the store assigned them)."""
 
-    def __init__(self, size: int, load: Callable[[], list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        load: Callable[[], list[str]] | None = None,
+        lookup: Callable[[list[int]], dict[int, str]] | None = None,
+    ) -> None:
         self.size = size
         self._load = load
+        self._lookup = lookup
         self._values: list[str] | None = None
 
     def __len__(self) -> int:
@@ -75,6 +81,20 @@ class Dictionary(Sequence[str]):
         if self._values is None:
             self._values = self._load() if self._load else []
         return self._values[code]
+
+    def strings_of(self, codes: list[int]) -> list[str]:
+        """The strings of a few codes (without loading them all, when the store can)."""
+        if self._values is not None or self._lookup is None:
+            return [self[code] for code in codes]
+        found = self._lookup(codes)
+        return [found[code] for code in codes]
+
+
+def strings_of(table: Sequence[str], codes: list[int]) -> list[str]:
+    """The strings of some codes of a column's table (a list or a `Dictionary`)."""
+    if isinstance(table, Dictionary):
+        return table.strings_of(codes)
+    return [table[code] for code in codes]
 
 
 class _Lazy(dict):
@@ -216,11 +236,12 @@ def _part(columns: Columns) -> Part:
 
 
 def decode_parts(
-    parts: Sequence[Part], dictionaries: Mapping[str, Callable[[], list[str]]] | None = None
+    parts: Sequence[Part], dictionaries: Mapping[str, tuple[Callable, Callable]] | None = None
 ) -> Columns:
     """The columns of parts (any order, disjoint events), merged into one (ts, event_id) order.
-    `dictionaries`: the loaders of the store-coded columns' strings. Only `ts` is merged here
-    (and the ids of events of the same ms); other columns when first read."""
+    `dictionaries`: per store-coded column, its (load all, look up some) strings functions.
+    Only `ts` is merged here (and the ids of events of the same ms); other columns when first
+    read."""
     parts = sorted((part for part in parts if part.n), key=lambda part: part.first_ts)
     if not parts:
         return Columns.empty()
@@ -228,7 +249,7 @@ def decode_parts(
     for name in STRINGS:
         if parts[0].tables[name] is None:
             size = max(part.top[name] for part in parts) + 1
-            tables[name] = Dictionary(size, (dictionaries or {}).get(name))
+            tables[name] = Dictionary(size, *(dictionaries or {}).get(name, ()))
             continue
         index: dict[str, int] = {}  # each distinct string gets one code
         strings = [value for part in parts for value in part.tables[name]]

@@ -535,7 +535,7 @@ class SQLiteEventStore(EventStore):
         if end_ms <= start_ms:
             return Columns.empty()
         days = (start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY)
-        loaders = {kind: self._dictionary_loader(app_id, epoch, kind) for kind in GLOBAL}
+        loaders = {kind: self._dictionary(app_id, epoch, kind) for kind in GLOBAL}
         with _translated_errors():
             conn = self._conn()
             conn.execute("BEGIN")  # one snapshot: merges may replace parts meanwhile
@@ -549,16 +549,30 @@ class SQLiteEventStore(EventStore):
                 conn.execute("COMMIT")
         return columns.between(start_ms, end_ms)
 
-    def _dictionary_loader(self, app_id: int, epoch: int, kind: str):
+    def _dictionary(self, app_id: int, epoch: int, kind: str) -> tuple:
+        """The functions that load all, or look up some, strings of a coded column."""
+        where = "WHERE app_id = ? AND epoch = ? AND kind = ?"
+
         def load() -> list[str]:
             rows = self._query(
-                "SELECT value FROM dictionary WHERE app_id = ? AND epoch = ? AND kind = ? "
-                "ORDER BY code",
-                (app_id, epoch, kind),
+                f"SELECT value FROM dictionary {where} ORDER BY code", (app_id, epoch, kind)
             )
             return [value for (value,) in rows]
 
-        return load
+        def lookup(codes: list[int]) -> dict[int, str]:
+            found: dict[int, str] = {}
+            wanted = sorted(set(codes))
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                rows = self._query(
+                    f"SELECT code, value FROM dictionary {where} AND code IN ({marks})",
+                    (app_id, epoch, kind, *chunk),
+                )
+                found.update(rows)
+            return found
+
+        return load, lookup
 
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
         rows = self._query(
