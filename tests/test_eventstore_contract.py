@@ -375,9 +375,12 @@ def test_delete_partition_removes_it_all_and_nothing_else(store):
     assert store.stage_visitors(APP, EPOCH, 0) == {}
     assert store.last_seen(APP, EPOCH, [doomed[0].visitor_id]) == {}
     assert store.epochs(APP) == [EPOCH + 1]
+    assert len(store.columns(APP, EPOCH, T0, T0 + MS_PER_DAY)) == 0
     for event in kept:
         assert list(store.events(event.app_id, event.epoch)) == [event]
         assert store.stage_visitors(event.app_id, event.epoch, 0) == {event.visitor_id: T0}
+        columns = store.columns(event.app_id, event.epoch, T0, T0 + MS_PER_DAY)
+        assert column_rows(columns) == column_rows(Columns.from_rows([event]))
     assert store.delete_partition(APP, EPOCH) == 0
 
 
@@ -388,6 +391,8 @@ def test_a_deleted_partition_takes_its_events_again(store):
 
     assert store.append([event]).new_ids == {event.event_id}
     assert store.count_events(APP, EPOCH) == 1
+    columns = store.columns(APP, EPOCH, T0, T0 + MS_PER_DAY)
+    assert column_rows(columns) == column_rows(Columns.from_rows([event]))
 
 
 _fresh_apps = itertools.count(1000)
@@ -626,6 +631,34 @@ def test_sqlite_store_reopens_its_file_with_the_data(tmp_path):
     assert list(again.events(APP, EPOCH)) == [event]
     assert again.append([event]).duplicate_ids == {event.event_id}
     again.close()
+
+
+def test_sqlite_store_builds_column_parts_for_events_stored_before_they_existed(tmp_path):
+    path = tmp_path / "events.sqlite3"
+    events = synthetic_traffic(APP)
+    old = SQLiteEventStore(path)
+    append_in_groups(old, events)
+    with old._transaction() as conn:  # back to schema 1: events without column parts
+        for table in ("segments", "segment_columns", "dictionary"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("PRAGMA user_version = 1")
+    old.close()
+
+    upgraded = SQLiteEventStore(path)
+
+    columns = upgraded.columns(APP, EPOCH, TRAFFIC_START, TRAFFIC_START + 3 * MS_PER_DAY)
+    assert column_rows(columns) == column_rows(Columns.from_rows(events))
+    upgraded.close()
+
+
+def test_sqlite_columns_not_asked_for_are_not_read(sqlite_store):
+    sqlite_store.append([make_event(path="/a")])
+
+    columns = sqlite_store.columns(APP, EPOCH, T0, T0 + MS_PER_DAY, names=["ts", "path"])
+
+    assert columns.tables["path"][columns.codes["path"][0]] == "/a"
+    with pytest.raises(LookupError, match="browser"):
+        columns.codes["browser"]
 
 
 def test_sqlite_store_refuses_a_newer_schema(tmp_path):
