@@ -651,6 +651,23 @@ def test_sqlite_store_builds_column_parts_for_events_stored_before_they_existed(
     upgraded.close()
 
 
+def test_event_ids_order_columns_like_their_strings():
+    from ingest.eventstore.columns import _id_key, _id_keys
+
+    uuids = [str(uuid.uuid4()) for _ in range(300)] + ["0" * 8 + "-0000-4000-8000-" + "0" * 12]
+    others = ["", "x", "ABC", "é-not-a-uuid", str(uuid.uuid4()).upper()]
+    others += [f"{i:x}-{uuid.uuid4()}" for i in range(20)]
+    ids = uuids + others
+
+    hi, lo = _id_keys(ids)
+
+    keys = list(zip(hi.tolist(), lo.tolist(), strict=True))
+    assert keys == [_id_key(i) for i in ids]  # at once as one by one
+    assert sorted(uuids, key=lambda i: keys[ids.index(i)]) == sorted(uuids)
+    first_bytes = sorted(others, key=lambda i: i.encode()[:16])
+    assert sorted(others, key=lambda i: keys[ids.index(i)]) == first_bytes
+
+
 def test_sqlite_columns_not_asked_for_are_not_read(sqlite_store):
     sqlite_store.append([make_event(path="/a")])
 

@@ -51,6 +51,30 @@ def _id_key(event_id: str) -> tuple[int, int]:
     return int.from_bytes(raw[:8], "big"), int.from_bytes(raw[8:], "big")
 
 
+_HEX = np.full(256, 255, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+_DASHES = [8, 13, 18, 23]
+_DIGITS = [i for i in range(36) if i not in _DASHES]
+_SHIFTS = np.arange(60, -1, -4, dtype=np.uint64)
+
+
+def _id_keys(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`_id_key` of many ids: canonical UUIDs decoded at once, others one by one."""
+    n = len(ids)
+    hi, lo = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.uint64)
+    raw = "".join(ids).encode("ascii", errors="replace")
+    canonical = np.zeros(n, dtype=bool)
+    if len(raw) == 36 * n and n:
+        chars = np.frombuffer(raw, dtype=np.uint8).reshape(n, 36)
+        nibbles = _HEX[chars[:, _DIGITS]].astype(np.uint64)
+        canonical = (chars[:, _DASHES] == ord("-")).all(axis=1) & (nibbles != 255).all(axis=1)
+        hi = np.bitwise_or.reduce(nibbles[:, :16] << _SHIFTS, axis=1)
+        lo = np.bitwise_or.reduce(nibbles[:, 16:] << _SHIFTS, axis=1)
+    for i in np.flatnonzero(~canonical):
+        hi[i], lo[i] = _id_key(ids[i])
+    return hi, lo
+
+
 def stage_mask(stages: Iterable[int]) -> int:
     mask = 0
     for stage in stages:
@@ -173,13 +197,13 @@ def _build(ordered: Sequence[ScanRow | StoredEvent]) -> Columns:
         values = map(attrgetter(name), ordered)
         codes[name] = [index.setdefault(value, len(index)) for value in values]
         tables[name] = list(index)
-    keys = [_id_key(row.event_id) for row in ordered]
+    id_hi, id_lo = _id_keys([row.event_id for row in ordered])
     numbers = {
         "ts": [row.ts for row in ordered],
         "duration_ms": [row.duration_ms for row in ordered],
         "stages": [stage_mask(row.stages) for row in ordered],
-        "id_hi": [hi for hi, _ in keys],
-        "id_lo": [lo for _, lo in keys],
+        "id_hi": id_hi,
+        "id_lo": id_lo,
     }
     return _from_lists(codes, numbers, tables)
 
