@@ -189,12 +189,19 @@ def _from_lists(strings: dict, numbers: dict, tables: dict) -> Columns:
     return Columns(arrays, {name: tables.get(name, []) for name in STRINGS}, len(arrays["ts"]))
 
 
-def _build(ordered: Sequence[ScanRow | StoredEvent]) -> Columns:
-    """Columns of events already in (ts, event_id) order."""
+def _build(
+    ordered: Sequence[ScanRow | StoredEvent], coded: Mapping[str, Mapping[str, int]] | None = None
+) -> Columns:
+    """Columns of events already in (ts, event_id) order; `coded`: the store's codes of some
+    string columns (those columns get a `Dictionary` for table)."""
     codes, tables = {}, {}
     for name in STRINGS:
-        index: dict[str, int] = {}
         values = map(attrgetter(name), ordered)
+        if coded and name in coded:
+            codes[name] = list(map(coded[name].__getitem__, values))
+            tables[name] = Dictionary(max(codes[name], default=-1) + 1)
+            continue
+        index: dict[str, int] = {}
         codes[name] = [index.setdefault(value, len(index)) for value in values]
         tables[name] = list(index)
     id_hi, id_lo = _id_keys([row.event_id for row in ordered])
@@ -239,13 +246,7 @@ def encode_part(
 ) -> Part:
     """One part of the given events (any order, no duplicates). `dictionary`: the store's codes
     of the `GLOBAL` columns' values (the part then stores those codes, and no table)."""
-    columns = _build(sorted(events, key=_by_order))
-    for name, codes in (dictionary or {}).items():
-        values = columns.tables[name]
-        remap = np.array([codes[value] for value in values] or [0], dtype=np.int32)
-        columns.codes[name] = remap[columns.codes[name]]
-        columns.tables[name] = Dictionary(int(remap.max()) + 1)
-    return _part(columns)
+    return _part(_build(sorted(events, key=_by_order), dictionary))
 
 
 def _part(columns: Columns) -> Part:
