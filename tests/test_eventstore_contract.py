@@ -641,6 +641,7 @@ def test_sqlite_store_builds_column_parts_for_events_stored_before_they_existed(
     with old._transaction() as conn:  # back to schema 1: events without column parts
         for table in ("segments", "segment_columns", "dictionary"):
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE partitions DROP COLUMN incarnation")
         conn.execute("PRAGMA user_version = 1")
     old.close()
 
@@ -666,6 +667,22 @@ def test_event_ids_order_columns_like_their_strings():
     assert sorted(uuids, key=lambda i: keys[ids.index(i)]) == sorted(uuids)
     first_bytes = sorted(others, key=lambda i: i.encode()[:16])
     assert sorted(others, key=lambda i: keys[ids.index(i)]) == first_bytes
+
+
+def test_sqlite_codes_stay_right_when_another_process_recreates_the_partition(tmp_path):
+    path = tmp_path / "events.sqlite3"
+    mine, theirs = SQLiteEventStore(path), SQLiteEventStore(path)  # two server processes
+    mine.append([make_event(visitor_id="x" * 16), make_event(visitor_id="y" * 16)])
+    theirs.delete_partition(APP, EPOCH)
+    theirs.append([make_event(visitor_id="y" * 16)])  # "y" is now code 0
+
+    mine.append([make_event(ts=T0 + 5, visitor_id="x" * 16)])
+
+    columns = mine.columns(APP, EPOCH, T0, T0 + MS_PER_DAY)
+    visitors = [columns.tables["visitor_id"][code] for code in columns.codes["visitor_id"]]
+    assert visitors == ["y" * 16, "x" * 16]
+    mine.close()
+    theirs.close()
 
 
 def test_sqlite_columns_not_asked_for_are_not_read(sqlite_store):

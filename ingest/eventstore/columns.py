@@ -193,22 +193,24 @@ def _build(
     ordered: Sequence[ScanRow | StoredEvent], coded: Mapping[str, Mapping[str, int]] | None = None
 ) -> Columns:
     """Columns of events already in (ts, event_id) order; `coded`: the store's codes of some
-    string columns (those columns get a `Dictionary` for table)."""
+    string columns (those columns get a `Dictionary` for table). Written with C-level idioms
+    (map, dict.fromkeys): ingest runs this for every stored event."""
     codes, tables = {}, {}
     for name in STRINGS:
-        values = map(attrgetter(name), ordered)
+        values = list(map(attrgetter(name), ordered))
         if coded and name in coded:
             codes[name] = list(map(coded[name].__getitem__, values))
             tables[name] = Dictionary(max(codes[name], default=-1) + 1)
             continue
-        index: dict[str, int] = {}
-        codes[name] = [index.setdefault(value, len(index)) for value in values]
-        tables[name] = list(index)
-    id_hi, id_lo = _id_keys([row.event_id for row in ordered])
+        table = list(dict.fromkeys(values))
+        index = dict(zip(table, range(len(table)), strict=True))
+        codes[name] = list(map(index.__getitem__, values))
+        tables[name] = table
+    id_hi, id_lo = _id_keys(list(map(attrgetter("event_id"), ordered)))
     numbers = {
-        "ts": [row.ts for row in ordered],
-        "duration_ms": [row.duration_ms for row in ordered],
-        "stages": [stage_mask(row.stages) for row in ordered],
+        "ts": list(map(attrgetter("ts"), ordered)),
+        "duration_ms": list(map(attrgetter("duration_ms"), ordered)),
+        "stages": [stage_mask(s) if s else 0 for s in map(attrgetter("stages"), ordered)],
         "id_hi": id_hi,
         "id_lo": id_lo,
     }

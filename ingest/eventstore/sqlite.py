@@ -48,6 +48,7 @@ _IN_CHUNK = 500  # visitor ids per IN (...) query, far below SQLite's parameter 
 _MIN_TS = -(2**63)
 MERGE_AT = 8  # parts of one level in one day merged into one part of the next level
 MERGE_BELOW = 100_000  # parts of at least this many events are not merged further
+CODES_CACHED = 1_000_000  # dictionary codes kept in memory per partition and kind
 
 _KEY = ("app_id", "epoch", "day", "ts", "event_id")
 COLUMNS = _KEY + tuple(f.name for f in fields(StoredEvent) if f.name not in _KEY)
@@ -100,6 +101,7 @@ CREATE TABLE IF NOT EXISTS dictionary (
 CREATE UNIQUE INDEX IF NOT EXISTS dictionary_by_code ON dictionary (app_id, epoch, kind, code);
 CREATE TABLE IF NOT EXISTS partitions (
     app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, events INTEGER NOT NULL,
+    incarnation INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (app_id, epoch)
 ) WITHOUT ROWID;
 """
@@ -124,8 +126,9 @@ ON CONFLICT DO UPDATE SET session_id = excluded.session_id, last_ts = excluded.l
 WHERE excluded.last_ts >= last_ts
 """
 _COUNT_PARTITION = """
-INSERT INTO partitions (app_id, epoch, events) VALUES (?, ?, ?)
+INSERT INTO partitions (app_id, epoch, events, incarnation) VALUES (?, ?, ?, random())
 ON CONFLICT DO UPDATE SET events = events + excluded.events
+RETURNING incarnation
 """
 _SELECT_EVENTS = f"""
 SELECT {", ".join(COLUMNS)} FROM events WHERE app_id = ? AND epoch = ? AND {{after}}
@@ -179,12 +182,29 @@ def _from_row(row: Sequence) -> StoredEvent:
 
 
 def _insert_part(
-    conn: sqlite3.Connection, app_id: int, epoch: int, day: int, events, *, level: int
+    conn: sqlite3.Connection,
+    app_id: int,
+    epoch: int,
+    day: int,
+    events,
+    known: dict[str, dict[str, int]] | None = None,
+    learned: dict[str, dict[str, int]] | None = None,
+    *,
+    level: int,
 ) -> None:
-    dictionary = {
-        kind: _codes(conn, app_id, epoch, kind, {getattr(event, kind) for event in events})
-        for kind in GLOBAL
-    }
+    """A level-`level` part of these events. `known`: codes known to be committed, by kind;
+    the others are looked up (or assigned) and put in `learned`."""
+    dictionary = {}
+    for kind in GLOBAL:
+        cached = (known or {}).get(kind, {})
+        values = {getattr(event, kind) for event in events}
+        codes = {value: cached[value] for value in values if value in cached}
+        if len(codes) < len(values):
+            found = _codes(conn, app_id, epoch, kind, values - codes.keys())
+            codes.update(found)
+            if learned is not None:
+                learned[kind].update(found)
+        dictionary[kind] = codes
     _store_part(conn, app_id, epoch, day, level, encode_part(events, dictionary))
 
 
@@ -336,6 +356,9 @@ class SQLiteEventStore(EventStore):
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        # (app_id, epoch) -> (incarnation, {kind: {value: code}}): dictionary codes known to be
+        # committed; valid while the partition's incarnation (new after a delete) is the same.
+        self._codes: dict[tuple[int, int], tuple[int, dict[str, dict[str, int]]]] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._create_schema()
 
@@ -396,6 +419,12 @@ class SQLiteEventStore(EventStore):
                 if statement.strip():
                     conn.execute(statement)
             if version == 1:
+                columns = [row[1] for row in conn.execute("PRAGMA table_info(partitions)")]
+                if "incarnation" not in columns:
+                    conn.execute(
+                        "ALTER TABLE partitions ADD COLUMN incarnation INTEGER NOT NULL DEFAULT 0"
+                    )
+                conn.execute("UPDATE partitions SET incarnation = random()")
                 self._backfill_segments(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -430,16 +459,18 @@ class SQLiteEventStore(EventStore):
             for event, row in zip(events, rows, strict=True):
                 if insert(_INSERT_EVENT, row).rowcount:
                     new.append(event)
-            self._count_and_index(conn, new)
+            assigned = self._count_and_index(conn, new)
+        self._remember_codes(assigned)
         new_keys = frozenset(event.key for event in new)
         return AppendResult(
             new_keys=new_keys,
             duplicate_keys=frozenset(event.key for event in events) - new_keys,
         )
 
-    @staticmethod
-    def _count_and_index(conn: sqlite3.Connection, new: list[StoredEvent]) -> None:
-        """Counters, stage entries and last seen, from the newly stored events only."""
+    def _count_and_index(self, conn: sqlite3.Connection, new: list[StoredEvent]) -> dict:
+        """Counters, stage entries, last seen and column parts, from the newly stored events
+        only. Returns the dictionary codes the parts used, by partition (to remember once
+        committed)."""
         first_entry: dict[tuple, int] = {}
         latest: dict[tuple, tuple[int, str]] = {}
         for event in new:
@@ -453,13 +484,35 @@ class SQLiteEventStore(EventStore):
         conn.executemany(_UPSERT_STAGE, [(*key, ts) for key, ts in first_entry.items()])
         conn.executemany(_UPSERT_LAST, [(*key, sid, ts) for key, (ts, sid) in latest.items()])
         counts = Counter((event.app_id, event.epoch) for event in new)
-        conn.executemany(_COUNT_PARTITION, [(*key, n) for key, n in counts.items()])
+        known, learned = {}, {}
+        for (app_id, epoch), n in counts.items():
+            (incarnation,) = conn.execute(_COUNT_PARTITION, (app_id, epoch, n)).fetchone()
+            cached = self._codes.get((app_id, epoch))
+            known[(app_id, epoch)] = cached[1] if cached and cached[0] == incarnation else {}
+            learned[(app_id, epoch)] = (incarnation, {kind: {} for kind in GLOBAL})
         by_day: dict[tuple[int, int, int], list[StoredEvent]] = defaultdict(list)
         for event in new:
             by_day[(event.app_id, event.epoch, event.ts // MS_PER_DAY)].append(event)
         for (app_id, epoch, day), events in by_day.items():
-            _insert_part(conn, app_id, epoch, day, events, level=0)
+            partition = (app_id, epoch)
+            _insert_part(
+                conn, app_id, epoch, day, events, known[partition], learned[partition][1], level=0
+            )
             _compact(conn, app_id, epoch, day)
+        return learned
+
+    def _remember_codes(self, learned: dict) -> None:
+        """Keep the codes an append looked up, once it committed (codes never change while
+        the partition lives; a deleted partition comes back with a new incarnation)."""
+        with self._lock:
+            for key, (incarnation, codes) in learned.items():
+                cached = self._codes.get(key)
+                if cached is None or cached[0] != incarnation:
+                    cached = self._codes[key] = (incarnation, {kind: {} for kind in GLOBAL})
+                for kind, values in codes.items():
+                    if len(cached[1][kind]) + len(values) > CODES_CACHED:
+                        cached[1][kind].clear()  # a cache only: bounded
+                    cached[1][kind].update(values)
 
     def delete_partition(self, app_id: int, epoch: int) -> int:
         deleted = 0
