@@ -428,6 +428,8 @@ def test_any_sequence_of_appends_matches_a_brute_force_model(store, data):
         assert result.new_ids == ids(batch) - stored.keys()
         assert result.duplicate_ids == ids(batch) & stored.keys()
         stored.update((event.event_id, event) for event in batch)
+        if data.draw(st.booleans()):  # some of the deferred column parts get built
+            store.flush_pending(data.draw(st.integers(1, 8)))
 
     in_order = sorted(stored.values(), key=lambda e: (e.ts, e.event_id))
     assert list(store.events(app, EPOCH)) == in_order
@@ -451,8 +453,11 @@ def test_any_sequence_of_appends_matches_a_brute_force_model(store, data):
 def test_columns_hold_each_stored_event_once_in_time_then_id_order(store):
     events = synthetic_traffic(APP)
     shuffled = random.sample(events, len(events))
-    append_in_groups(store, shuffled, size=37)  # many small parts per day, merged as they pile up
+    for start in range(0, len(shuffled), 37):  # many small parts per day, merged as they pile up
+        store.append(shuffled[start : start + 37])
+        store.flush_pending()
     append_in_groups(store, shuffled[:400])  # re-sent: stored and counted once
+    store.append(shuffled[:10])  # pending while read: with the parts, each event once
 
     columns = store.columns(APP, EPOCH, TRAFFIC_START, TRAFFIC_START + 3 * MS_PER_DAY)
 
@@ -639,7 +644,7 @@ def test_sqlite_store_builds_column_parts_for_events_stored_before_they_existed(
     old = SQLiteEventStore(path)
     append_in_groups(old, events)
     with old._transaction() as conn:  # back to schema 1: events without column parts
-        for table in ("segments", "segment_columns", "dictionary"):
+        for table in ("segments", "segment_columns", "dictionary", "pending"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE partitions DROP COLUMN incarnation")
         conn.execute("PRAGMA user_version = 1")
@@ -687,6 +692,7 @@ def test_sqlite_codes_stay_right_when_another_process_recreates_the_partition(tm
 
 def test_sqlite_columns_not_asked_for_are_not_read(sqlite_store):
     sqlite_store.append([make_event(path="/a")])
+    assert sqlite_store.flush_pending() == 1  # from pending events to a column part
 
     columns = sqlite_store.columns(APP, EPOCH, T0, T0 + MS_PER_DAY, names=["ts", "path"])
 

@@ -260,3 +260,17 @@ async def test_the_process_wide_writer_follows_the_process_wide_store(settings, 
         assert get_writer() is not writer
     finally:
         reset_store()
+
+
+async def test_an_idle_writer_builds_the_column_parts_of_what_it_stored(writer, store):
+    events = batch(30)
+    await writer.submit(events)
+
+    deadline = time.monotonic() + 5
+    while store._query("SELECT COUNT(*) FROM pending")[0][0] and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+    assert store._query("SELECT COUNT(*) FROM pending")[0][0] == 0
+    assert store._query("SELECT SUM(events) FROM segments")[0][0] == len(events)
+    columns = store.columns(APP, EPOCH, T0, T0 + 86_400_000)
+    assert sorted(columns.ts.tolist()) == sorted(event.ts for event in events)

@@ -192,6 +192,12 @@ class EventStore(abc.ABC):
 
         return Columns.from_rows(self.scan(app_id, epoch, start_ms, end_ms))
 
+    def flush_pending(self, limit: int = 20_000) -> int:
+        """Do up to `limit` events' worth of deferred work (derived columns); return how much
+        was done, 0 when nothing is left. Answers never depend on it: it only makes reads
+        cheaper. The writer calls it when idle. Backends with no deferred work return 0."""
+        return 0
+
     @abc.abstractmethod
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
         """visitor_id -> ts of their first entry into funnel stage `stage` (0-based)."""

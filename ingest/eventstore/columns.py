@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 
 import numpy as np
@@ -92,16 +92,20 @@ class Dictionary(Sequence[str]):
         size: int,
         load: Callable[[], list[str]] | None = None,
         lookup: Callable[[list[int]], dict[int, str]] | None = None,
+        extra: Mapping[int, str] | None = None,
     ) -> None:
         self.size = size
         self._load = load
         self._lookup = lookup
+        self._extra = dict(extra or {})  # codes given for this read only (not yet stored)
         self._values: list[str] | None = None
 
     def __len__(self) -> int:
         return self.size
 
     def __getitem__(self, code):
+        if code in self._extra:
+            return self._extra[code]
         if self._values is None:
             self._values = self._load() if self._load else []
         return self._values[code]
@@ -110,8 +114,8 @@ class Dictionary(Sequence[str]):
         """The strings of a few codes (without loading them all, when the store can)."""
         if self._values is not None or self._lookup is None:
             return [self[code] for code in codes]
-        found = self._lookup(codes)
-        return [found[code] for code in codes]
+        found = self._lookup([code for code in codes if code not in self._extra])
+        return [self._extra[code] if code in self._extra else found[code] for code in codes]
 
 
 def strings_of(table: Sequence[str], codes: list[int]) -> list[str]:
@@ -233,6 +237,7 @@ class Part:
     tables: dict[str, list[str] | None]
     top: dict[str, int]
     data: Mapping[str, bytes]
+    extra: dict[str, dict[int, str]] = field(default_factory=dict)  # codes not yet stored
 
     def header(self) -> bytes:
         return orjson.dumps({"n": self.n, "tables": self.tables, "top": self.top})
@@ -276,7 +281,9 @@ def decode_parts(
     for name in STRINGS:
         if parts[0].tables[name] is None:
             size = max(part.top[name] for part in parts) + 1
-            tables[name] = Dictionary(size, *(dictionaries or {}).get(name, ()))
+            extra = {c: v for part in parts for c, v in part.extra.get(name, {}).items()}
+            load, lookup = (dictionaries or {}).get(name, (None, None))
+            tables[name] = Dictionary(size, load, lookup, extra)
             continue
         index: dict[str, int] = {}  # each distinct string gets one code
         strings = [value for part in parts for value in part.tables[name]]

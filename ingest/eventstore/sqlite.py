@@ -7,10 +7,13 @@ Tables mirror a Cassandra layout: every key starts with (app_id, epoch).
 - `stage_entries`: (app_id, epoch, stage, visitor_id) -> first_ts, the minimum ever seen.
 - `visitor_last`: (app_id, epoch, visitor_id) -> session_id, last_ts, the maximum ever seen.
 - `partitions`: (app_id, epoch) -> the number of events (a counter, as Cassandra would keep).
-- `segments`: the same events by columns for the insights (`columns.py`), in parts per
-  (app_id, epoch, UTC day), written in the transaction that stores the events (new events only,
-  so they are exact). Small parts of a day are merged as they accumulate (`_compact`): eight
-  parts of one level become one of the next, up to parts of ~64k events.
+- `segments` / `segment_columns`: the same events by columns for the insights (`columns.py`),
+  in parts per (app_id, epoch, UTC day), one row per column. An append records the keys of its
+  new events in `pending` (cheap, in its transaction); `flush_pending` turns pending events into
+  parts, in one transaction (the writer calls it when idle, and an append does when too much is
+  pending). Reads take the parts and the pending events in one snapshot: always exact. Small
+  parts of a day are merged as they accumulate (`_compact`): eight parts of one level become one
+  of the next, up to parts of ~64k-256k events.
 - `dictionary`: (app_id, epoch, kind, value) -> code: the codes of visitor and session ids in
   segments (dense per partition, assigned in the append's transaction), so that reading a
   month of parts looks up no visitor or session strings.
@@ -49,6 +52,8 @@ _MIN_TS = -(2**63)
 MERGE_AT = 8  # parts of one level in one day merged into one part of the next level
 MERGE_BELOW = 100_000  # parts of at least this many events are not merged further
 CODES_CACHED = 1_000_000  # dictionary codes kept in memory per partition and kind
+FLUSH_EVENTS = 5000  # pending events turned into parts per flush transaction
+PENDING_MAX = 500_000  # past this many pending events, each append also flushes a slice
 
 _KEY = ("app_id", "epoch", "day", "ts", "event_id")
 COLUMNS = _KEY + tuple(f.name for f in fields(StoredEvent) if f.name not in _KEY)
@@ -93,6 +98,11 @@ CREATE TABLE IF NOT EXISTS segment_columns (
     name TEXT NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (app_id, epoch, name, segment_id)
 );
+CREATE TABLE IF NOT EXISTS pending (
+    app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, day TEXT NOT NULL, ts INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (app_id, epoch, day, ts, event_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dictionary (
     app_id INTEGER NOT NULL, epoch INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
     code INTEGER NOT NULL,
@@ -115,6 +125,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_COLUMN = """
 INSERT INTO segment_columns (app_id, epoch, segment_id, name, data) VALUES (?, ?, ?, ?, ?)
+"""
+_INSERT_PENDING = "INSERT INTO pending (app_id, epoch, day, ts, event_id) VALUES (?, ?, ?, ?, ?)"
+_DELETE_PENDING = """
+DELETE FROM pending WHERE app_id = ? AND epoch = ? AND day = ? AND ts = ? AND event_id = ?
 """
 _UPSERT_STAGE = """
 INSERT INTO stage_entries (app_id, epoch, stage, visitor_id, first_ts) VALUES (?, ?, ?, ?, ?)
@@ -146,6 +160,7 @@ _DELETE_PAGE = {
     "events": "day, ts, event_id",
     "stage_entries": "stage, visitor_id",
     "visitor_last": "visitor_id",
+    "pending": "day, ts, event_id",
     "segment_columns": "name, segment_id",
     "segments": "id",
     "dictionary": "kind, value",
@@ -179,6 +194,37 @@ def _from_row(row: Sequence) -> StoredEvent:
     stages = values["stages"]
     values["stages"] = tuple(map(int, stages.split(","))) if stages else ()
     return StoredEvent(**values)
+
+
+def _pending_part(
+    conn: sqlite3.Connection, app_id: int, epoch: int, first_day: str, last_day: str
+) -> list[Part]:
+    """The pending events of these days as a part in memory (none: []), its visitor and session
+    codes those of the dictionary, or codes of this read only for values it has not yet."""
+    rows = conn.execute(
+        f"SELECT {', '.join('e.' + c for c in COLUMNS)} FROM pending p JOIN events e "
+        "USING (app_id, epoch, day, ts, event_id) "
+        "WHERE p.app_id = ? AND p.epoch = ? AND p.day BETWEEN ? AND ?",
+        (app_id, epoch, first_day, last_day),
+    ).fetchall()
+    if not rows:
+        return []
+    events = [_from_row(row) for row in rows]
+    dictionary, extra = {}, {}
+    for kind in GLOBAL:
+        values = {getattr(event, kind) for event in events}
+        found = _lookup_codes(conn, app_id, epoch, kind, values)
+        (next_code,) = conn.execute(_NEXT_CODE, (app_id, epoch, kind)).fetchone()
+        unseen = {value: next_code + i for i, value in enumerate(sorted(values - found.keys()))}
+        dictionary[kind] = {**found, **unseen}
+        extra[kind] = {code: value for value, code in unseen.items()}
+    part = encode_part(events, dictionary)
+    part.extra = extra
+    return [part]
+
+
+def _pending_key(event: StoredEvent) -> tuple:
+    return (event.app_id, event.epoch, event.day, event.ts, event.event_id)
 
 
 def _insert_part(
@@ -275,10 +321,15 @@ class _PartColumns(Mapping):
         return len(ARRAYS)
 
 
-def _codes(
+_NEXT_CODE = """
+SELECT COALESCE(MAX(code) + 1, 0) FROM dictionary WHERE app_id = ? AND epoch = ? AND kind = ?
+"""
+
+
+def _lookup_codes(
     conn: sqlite3.Connection, app_id: int, epoch: int, kind: str, values: set[str]
 ) -> dict[str, int]:
-    """The partition's codes of these values; new values get the next free codes."""
+    """The dictionary's codes of those values that have one."""
     wanted = sorted(values)
     codes: dict[str, int] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
@@ -290,13 +341,17 @@ def _codes(
                 (app_id, epoch, kind, *chunk),
             )
         )
-    new = [value for value in wanted if value not in codes]
+    return codes
+
+
+def _codes(
+    conn: sqlite3.Connection, app_id: int, epoch: int, kind: str, values: set[str]
+) -> dict[str, int]:
+    """The partition's codes of these values; new values get the next free codes."""
+    codes = _lookup_codes(conn, app_id, epoch, kind, values)
+    new = sorted(value for value in values if value not in codes)
     if new:
-        (next_code,) = conn.execute(
-            "SELECT COALESCE(MAX(code) + 1, 0) FROM dictionary "
-            "WHERE app_id = ? AND epoch = ? AND kind = ?",
-            (app_id, epoch, kind),
-        ).fetchone()
+        (next_code,) = conn.execute(_NEXT_CODE, (app_id, epoch, kind)).fetchone()
         assigned = {value: next_code + i for i, value in enumerate(new)}
         conn.executemany(
             "INSERT INTO dictionary (app_id, epoch, kind, value, code) VALUES (?, ?, ?, ?, ?)",
@@ -359,6 +414,7 @@ class SQLiteEventStore(EventStore):
         # (app_id, epoch) -> (incarnation, {kind: {value: code}}): dictionary codes known to be
         # committed; valid while the partition's incarnation (new after a delete) is the same.
         self._codes: dict[tuple[int, int], tuple[int, dict[str, dict[str, int]]]] = {}
+        self._unflushed: dict[tuple[int, int], int] = {}  # pending events appended here
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._create_schema()
 
@@ -426,6 +482,7 @@ class SQLiteEventStore(EventStore):
                     )
                 conn.execute("UPDATE partitions SET incarnation = random()")
                 self._backfill_segments(conn)
+                conn.execute("DELETE FROM pending")  # every event is in a part now
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @staticmethod
@@ -490,16 +547,55 @@ class SQLiteEventStore(EventStore):
             cached = self._codes.get((app_id, epoch))
             known[(app_id, epoch)] = cached[1] if cached and cached[0] == incarnation else {}
             learned[(app_id, epoch)] = (incarnation, {kind: {} for kind in GLOBAL})
-        by_day: dict[tuple[int, int, int], list[StoredEvent]] = defaultdict(list)
-        for event in new:
-            by_day[(event.app_id, event.epoch, event.ts // MS_PER_DAY)].append(event)
-        for (app_id, epoch, day), events in by_day.items():
-            partition = (app_id, epoch)
-            _insert_part(
-                conn, app_id, epoch, day, events, known[partition], learned[partition][1], level=0
-            )
-            _compact(conn, app_id, epoch, day)
+        conn.executemany(_INSERT_PENDING, [_pending_key(event) for event in new])
+        for partition, n in counts.items():
+            self._unflushed[partition] = self._unflushed.get(partition, 0) + n
+            if self._unflushed[partition] > PENDING_MAX:  # back-pressure: columns keep up
+                self._flush(conn, learned, known, partition, FLUSH_EVENTS)
         return learned
+
+    def flush_pending(self, limit: int = FLUSH_EVENTS) -> int:
+        """Turn up to `limit` pending events into column parts; return how many."""
+        with self._transaction() as conn:
+            learned: dict = {}
+            flushed = self._flush(conn, learned, None, None, limit)
+        self._remember_codes(learned)
+        return flushed
+
+    def _flush(self, conn, learned: dict, known: dict | None, partition, limit: int) -> int:
+        where, params = ("WHERE p.app_id = ? AND p.epoch = ?", partition) if partition else ("", ())
+        rows = conn.execute(
+            f"SELECT {', '.join('e.' + c for c in COLUMNS)} FROM pending p JOIN events e "
+            f"USING (app_id, epoch, day, ts, event_id) {where} LIMIT {limit}",
+            params,
+        ).fetchall()
+        events = [_from_row(row) for row in rows]
+        by_day: dict[tuple[int, int, int], list[StoredEvent]] = defaultdict(list)
+        for event in events:
+            by_day[(event.app_id, event.epoch, event.ts // MS_PER_DAY)].append(event)
+        for (app_id, epoch, day), group in by_day.items():
+            key = (app_id, epoch)
+            if key not in learned:
+                learned[key] = (self._incarnation(conn, key), {kind: {} for kind in GLOBAL})
+            cached = (known or {}).get(key) or self._cached_codes(key, learned[key][0])
+            _insert_part(conn, app_id, epoch, day, group, cached, learned[key][1], level=0)
+            _compact(conn, app_id, epoch, day)
+        conn.executemany(_DELETE_PENDING, [_pending_key(event) for event in events])
+        for event in events:
+            key = (event.app_id, event.epoch)
+            self._unflushed[key] = max(0, self._unflushed.get(key, 0) - 1)
+        return len(events)
+
+    @staticmethod
+    def _incarnation(conn: sqlite3.Connection, partition: tuple[int, int]) -> int:
+        row = conn.execute(
+            "SELECT incarnation FROM partitions WHERE app_id = ? AND epoch = ?", partition
+        ).fetchone()
+        return row[0] if row else 0
+
+    def _cached_codes(self, partition: tuple[int, int], incarnation: int) -> dict:
+        cached = self._codes.get(partition)
+        return cached[1] if cached and cached[0] == incarnation else {}
 
     def _remember_codes(self, learned: dict) -> None:
         """Keep the codes an append looked up, once it committed (codes never change while
@@ -536,6 +632,7 @@ class SQLiteEventStore(EventStore):
                     break
         with self._transaction() as conn:
             conn.execute("DELETE FROM partitions WHERE app_id = ? AND epoch = ?", (app_id, epoch))
+        self._unflushed.pop((app_id, epoch), None)
         return deleted
 
     # -- reads -------------------------------------------------------------------------------
@@ -595,7 +692,8 @@ class SQLiteEventStore(EventStore):
             try:
                 where = "day_number BETWEEN ? AND ?"
                 with _reading_parts(conn, app_id, epoch, where, days) as parts:
-                    columns = decode_parts(parts, loaders)
+                    pending = _pending_part(conn, app_id, epoch, *map(day_name, days))
+                    columns = decode_parts([*parts, *pending], loaders)
                     for name in names or ARRAYS:
                         columns.codes[name]  # read now, within the snapshot
             finally:

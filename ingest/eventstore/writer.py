@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 MAX_PENDING_EVENTS = 2000  # queued events before submitters wait: ~4 groups
 MAX_GROUP_EVENTS = 500  # events per transaction (whole submissions: may exceed it by one)
+IDLE_SECONDS = 0.05  # nothing queued this long: the writer does the store's deferred work
+IDLE_FLUSH_EVENTS = 5000  # deferred work per slice (the store's column parts: ~20-30 ms)
+FLUSH_EVERY = 1.0  # seconds: a slice of deferred work at least this often, even when busy
 STOP_TIMEOUT = 10.0
 
 Settle = Callable[[AppendResult | None, BaseException | None], None]
@@ -67,6 +70,7 @@ class WriteBehind:
         self._room_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
         self._state = "new"  # new -> running -> stopping -> stopped
         self._thread: threading.Thread | None = None
+        self._flushed_at = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -165,6 +169,8 @@ class WriteBehind:
                 self._commit(group)
             except Exception:  # a bug here must not stop ingest for the whole process
                 logger.exception("event writer: unexpected error")
+            if time.monotonic() - self._flushed_at > FLUSH_EVERY:
+                self._flush_idle()
 
     def _take_group(self) -> list[_Submission] | None:
         with self._lock:
@@ -172,7 +178,12 @@ class WriteBehind:
                 if self._state != "running":
                     self._state = "stopped"
                     return None
-                self._has_items.wait()
+                if not self._has_items.wait(IDLE_SECONDS) and not self._queue:
+                    self._lock.release()  # idle: the store's deferred work, unlocked
+                    try:
+                        self._flush_idle()
+                    finally:
+                        self._lock.acquire()
             group: list[_Submission] = []
             size = self._pop_into(group, 0)
             deadline = time.monotonic() + self.linger
@@ -185,6 +196,14 @@ class WriteBehind:
             waiters = self._take_room_waiters()
         _wake(waiters)
         return group
+
+    def _flush_idle(self) -> None:
+        """One slice of the store's deferred work (column parts)."""
+        self._flushed_at = time.monotonic()
+        try:
+            self.store.flush_pending(IDLE_FLUSH_EVENTS)
+        except Exception:  # the store down, or a bug: ingest goes on, the next idle retries
+            logger.warning("event writer: deferred store work failed", exc_info=True)
 
     def _pop_into(self, group: list[_Submission], size: int) -> int:
         while self._queue and size < self.max_group:
