@@ -5,9 +5,9 @@ through the real services; N synthetic events (30 days, ~100 routes, a 4-stage f
 drop-offs; insights.synthetic) appended to the configured event store in batches of 500, in
 time order as ingest delivers them (`--order visitor`: visitor by visitor, each batch spread over
 the whole month, the worst case for the store's per-day column parts); then
-the pending events are turned into column parts as the idle writer does (`flush_pending`, timed
-apart), the generated events are dropped (a server holds none), one untimed-in-the-table request warms
-the process (its time is printed), and each endpoint is requested R times through Django's test
+the pending events are turned into column parts as the idle writer does (`flush_pending`,
+timed apart), the generated events are dropped (a server holds none), one request warms the
+process (its time is printed), and each endpoint is requested R times through Django's test
 client (the full view: auth, parsing, the store read, the engine, JSON rendering) over the whole
 30-day range.
 

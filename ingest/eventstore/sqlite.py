@@ -126,6 +126,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 _INSERT_COLUMN = """
 INSERT INTO segment_columns (app_id, epoch, segment_id, name, data) VALUES (?, ?, ?, ?, ?)
 """
+# Pending keys first (CROSS JOIN keeps SQLite from scanning events), each to its event's row.
+_SELECT_PENDING = f"""
+SELECT p.app_id, p.epoch, p.day, {", ".join("e." + name for name in ScanRow._fields)}
+FROM pending p CROSS JOIN events e ON e.app_id = p.app_id AND e.epoch = p.epoch
+AND e.day = p.day AND e.ts = p.ts AND e.event_id = p.event_id
+"""
 _INSERT_PENDING = "INSERT INTO pending (app_id, epoch, day, ts, event_id) VALUES (?, ?, ?, ?, ?)"
 _DELETE_PENDING = """
 DELETE FROM pending WHERE app_id = ? AND epoch = ? AND day = ? AND ts = ? AND event_id = ?
@@ -202,14 +208,12 @@ def _pending_part(
     """The pending events of these days as a part in memory (none: []), its visitor and session
     codes those of the dictionary, or codes of this read only for values it has not yet."""
     rows = conn.execute(
-        f"SELECT {', '.join('e.' + c for c in COLUMNS)} FROM pending p JOIN events e "
-        "USING (app_id, epoch, day, ts, event_id) "
-        "WHERE p.app_id = ? AND p.epoch = ? AND p.day BETWEEN ? AND ?",
+        f"{_SELECT_PENDING} WHERE p.app_id = ? AND p.epoch = ? AND p.day BETWEEN ? AND ?",
         (app_id, epoch, first_day, last_day),
     ).fetchall()
     if not rows:
         return []
-    events = [_from_row(row) for row in rows]
+    events = [_scan_row(row[3:]) for row in rows]
     dictionary, extra = {}, {}
     for kind in GLOBAL:
         values = {getattr(event, kind) for event in events}
@@ -221,6 +225,11 @@ def _pending_part(
     part = encode_part(events, dictionary)
     part.extra = extra
     return [part]
+
+
+def _scan_row(values: Sequence) -> ScanRow:
+    stages = values[-1]
+    return ScanRow._make((*values[:-1], tuple(map(int, stages.split(","))) if stages else ()))
 
 
 def _pending_key(event: StoredEvent) -> tuple:
@@ -564,15 +573,13 @@ class SQLiteEventStore(EventStore):
 
     def _flush(self, conn, learned: dict, known: dict | None, partition, limit: int) -> int:
         where, params = ("WHERE p.app_id = ? AND p.epoch = ?", partition) if partition else ("", ())
-        rows = conn.execute(
-            f"SELECT {', '.join('e.' + c for c in COLUMNS)} FROM pending p JOIN events e "
-            f"USING (app_id, epoch, day, ts, event_id) {where} LIMIT {limit}",
-            params,
-        ).fetchall()
-        events = [_from_row(row) for row in rows]
-        by_day: dict[tuple[int, int, int], list[StoredEvent]] = defaultdict(list)
-        for event in events:
-            by_day[(event.app_id, event.epoch, event.ts // MS_PER_DAY)].append(event)
+        rows = conn.execute(f"{_SELECT_PENDING} {where} LIMIT {limit}", params).fetchall()
+        by_day: dict[tuple[int, int, int], list[ScanRow]] = defaultdict(list)
+        keys = []
+        for app_id, epoch, day, *scan_row in rows:
+            event = _scan_row(scan_row)
+            by_day[(app_id, epoch, event.ts // MS_PER_DAY)].append(event)
+            keys.append((app_id, epoch, day, event.ts, event.event_id))
         for (app_id, epoch, day), group in by_day.items():
             key = (app_id, epoch)
             if key not in learned:
@@ -580,11 +587,10 @@ class SQLiteEventStore(EventStore):
             cached = (known or {}).get(key) or self._cached_codes(key, learned[key][0])
             _insert_part(conn, app_id, epoch, day, group, cached, learned[key][1], level=0)
             _compact(conn, app_id, epoch, day)
-        conn.executemany(_DELETE_PENDING, [_pending_key(event) for event in events])
-        for event in events:
-            key = (event.app_id, event.epoch)
-            self._unflushed[key] = max(0, self._unflushed.get(key, 0) - 1)
-        return len(events)
+        conn.executemany(_DELETE_PENDING, keys)
+        for app_id, epoch, *_ in keys:
+            self._unflushed[(app_id, epoch)] = max(0, self._unflushed.get((app_id, epoch), 0) - 1)
+        return len(keys)
 
     @staticmethod
     def _incarnation(conn: sqlite3.Connection, partition: tuple[int, int]) -> int:

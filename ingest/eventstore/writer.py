@@ -30,7 +30,7 @@ MAX_PENDING_EVENTS = 2000  # queued events before submitters wait: ~4 groups
 MAX_GROUP_EVENTS = 500  # events per transaction (whole submissions: may exceed it by one)
 IDLE_SECONDS = 0.05  # nothing queued this long: the writer does the store's deferred work
 IDLE_FLUSH_EVENTS = 5000  # deferred work per slice (the store's column parts: ~20-30 ms)
-FLUSH_EVERY = 1.0  # seconds: a slice of deferred work at least this often, even when busy
+FLUSH_EVERY = 5.0  # seconds: a slice of deferred work at least this often, even when busy
 STOP_TIMEOUT = 10.0
 
 Settle = Callable[[AppendResult | None, BaseException | None], None]
