@@ -3,7 +3,7 @@
 A `Columns` holds the `ScanRow` fields of many events: numbers as arrays, strings
 dictionary-encoded (an int32 code per event into a table of distinct strings). Rows are ordered by
 (ts, event_id). Backends may keep their events this way at write time (`encode_part` /
-`decode_parts`: the SQLite store keeps one or more parts per hour) or build it from a scan
+`decode_parts`: the SQLite store keeps a few parts per day) or build it from a scan
 (`Columns.from_rows`); the insights engine only sees `Columns`.
 
 A store may give the visitor and session columns codes of its own, one per distinct value of a
