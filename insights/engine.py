@@ -50,8 +50,10 @@ def distinct_counts(groups: np.ndarray, members: np.ndarray, n_groups: int) -> n
         seen = np.zeros((n_groups, n_members), dtype=bool)
         seen[groups, members] = True
         return seen.sum(axis=1)
-    keys = _unique(groups.astype(np.int64) * n_members + members)
-    return np.bincount(keys // n_members, minlength=n_groups)
+    counts = np.zeros(n_groups, dtype=np.int64)
+    present, distinct = _distinct_by_key(groups, members)
+    counts[present] = distinct
+    return counts
 
 
 def _unique(values: np.ndarray) -> np.ndarray:

@@ -148,7 +148,6 @@ WHERE excluded.last_ts >= last_ts
 _COUNT_PARTITION = """
 INSERT INTO partitions (app_id, epoch, events, incarnation) VALUES (?, ?, ?, random())
 ON CONFLICT DO UPDATE SET events = events + excluded.events
-RETURNING incarnation
 """
 _SELECT_EVENTS = f"""
 SELECT {", ".join(COLUMNS)} FROM events WHERE app_id = ? AND epoch = ? AND {{after}}
@@ -534,9 +533,9 @@ class SQLiteEventStore(EventStore):
         )
 
     def _count_and_index(self, conn: sqlite3.Connection, new: list[StoredEvent]) -> dict:
-        """Counters, stage entries, last seen and column parts, from the newly stored events
-        only. Returns the dictionary codes the parts used, by partition (to remember once
-        committed)."""
+        """Counters, stage entries, last seen and pending keys, from the newly stored events
+        only. Returns the dictionary codes of the column parts it built, if back-pressure made
+        it build any (to remember once committed)."""
         first_entry: dict[tuple, int] = {}
         latest: dict[tuple, tuple[int, str]] = {}
         for event in new:
@@ -550,28 +549,26 @@ class SQLiteEventStore(EventStore):
         conn.executemany(_UPSERT_STAGE, [(*key, ts) for key, ts in first_entry.items()])
         conn.executemany(_UPSERT_LAST, [(*key, sid, ts) for key, (ts, sid) in latest.items()])
         counts = Counter((event.app_id, event.epoch) for event in new)
-        known, learned = {}, {}
-        for (app_id, epoch), n in counts.items():
-            (incarnation,) = conn.execute(_COUNT_PARTITION, (app_id, epoch, n)).fetchone()
-            cached = self._codes.get((app_id, epoch))
-            known[(app_id, epoch)] = cached[1] if cached and cached[0] == incarnation else {}
-            learned[(app_id, epoch)] = (incarnation, {kind: {} for kind in GLOBAL})
+        conn.executemany(_COUNT_PARTITION, [(*key, n) for key, n in counts.items()])
         conn.executemany(_INSERT_PENDING, [_pending_key(event) for event in new])
+        learned: dict = {}
         for partition, n in counts.items():
             self._unflushed[partition] = self._unflushed.get(partition, 0) + n
             if self._unflushed[partition] > PENDING_MAX:  # back-pressure: columns keep up
-                self._flush(conn, learned, known, partition, FLUSH_EVENTS)
+                self._flush(conn, learned, partition, FLUSH_EVENTS)
         return learned
 
     def flush_pending(self, limit: int = FLUSH_EVENTS) -> int:
         """Turn up to `limit` pending events into column parts; return how many."""
         with self._transaction() as conn:
             learned: dict = {}
-            flushed = self._flush(conn, learned, None, None, limit)
+            flushed = self._flush(conn, learned, None, limit)
         self._remember_codes(learned)
         return flushed
 
-    def _flush(self, conn, learned: dict, known: dict | None, partition, limit: int) -> int:
+    def _flush(self, conn, learned: dict, partition, limit: int) -> int:
+        """Up to `limit` pending events (of one partition, or any) into column parts; the
+        dictionary codes looked up go into `learned`."""
         where, params = ("WHERE p.app_id = ? AND p.epoch = ?", partition) if partition else ("", ())
         rows = conn.execute(f"{_SELECT_PENDING} {where} LIMIT {limit}", params).fetchall()
         by_day: dict[tuple[int, int, int], list[ScanRow]] = defaultdict(list)
@@ -584,7 +581,7 @@ class SQLiteEventStore(EventStore):
             key = (app_id, epoch)
             if key not in learned:
                 learned[key] = (self._incarnation(conn, key), {kind: {} for kind in GLOBAL})
-            cached = (known or {}).get(key) or self._cached_codes(key, learned[key][0])
+            cached = self._cached_codes(key, learned[key][0])
             _insert_part(conn, app_id, epoch, day, group, cached, learned[key][1], level=0)
             _compact(conn, app_id, epoch, day)
         conn.executemany(_DELETE_PENDING, keys)
