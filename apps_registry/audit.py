@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from apps_registry.models import App, AuditEntry
-from live import events
+from outbox import services as outbox
 
 
 def record(kind: str, *, actor, app: App, recipients: Iterable[int] = (), **data) -> AuditEntry:
@@ -20,5 +20,5 @@ def record(kind: str, *, actor, app: App, recipients: Iterable[int] = (), **data
         organization_id=app.organization_id,
         data=data,
     )
-    events.publish(kind, actor=actor, app=app, recipients=recipients, data=data)
+    outbox.publish(kind, actor=actor, app=app, recipients=recipients, data=data)
     return entry

@@ -23,8 +23,8 @@ from apps_registry.models import (
     RetiredPartition,
 )
 from datalab.errors import Conflict, Forbidden, InvalidInput, Locked, RateLimited
-from live import events
 from orgs.selectors import are_colleagues, organization_of
+from outbox import kinds
 
 EDITABLE_FIELDS = (
     "name",
@@ -115,7 +115,7 @@ def app_create(
     )
     app = App(organization=organization, owner=owner, **fields)
     _save_unique(app)
-    audit.record(events.APP_CREATED, actor=owner, app=app)
+    audit.record(kinds.APP_CREATED, actor=owner, app=app)
     return app
 
 
@@ -140,7 +140,7 @@ def app_update(*, app: App, actor: User, **changes) -> App:
         app.invites.filter(status=Invite.Status.PENDING).update(
             status=Invite.Status.REVOKED, responded_at=tz.now()
         )
-    audit.record(events.APP_UPDATED, actor=actor, app=app, fields=sorted(changes))
+    audit.record(kinds.APP_UPDATED, actor=actor, app=app, fields=sorted(changes))
     return app
 
 
@@ -153,7 +153,7 @@ def app_lock(*, app: App, actor: User) -> App:
         app.locked_at = tz.now()
         app.locked_by = actor
         app.save(update_fields=["locked_at", "locked_by", "updated_at"])
-        audit.record(events.APP_LOCKED, actor=actor, app=app, epoch=app.epoch)
+        audit.record(kinds.APP_LOCKED, actor=actor, app=app, epoch=app.epoch)
     return app
 
 
@@ -179,7 +179,7 @@ def app_unlock(*, app: App, actor: User) -> App:
     app.locked_at = None
     app.locked_by = actor
     app.save(update_fields=["epoch", "locked_at", "locked_by", "updated_at"])
-    audit.record(events.APP_UNLOCKED, actor=actor, app=app, old_epoch=old_epoch, epoch=app.epoch)
+    audit.record(kinds.APP_UNLOCKED, actor=actor, app=app, old_epoch=old_epoch, epoch=app.epoch)
     return app
 
 
@@ -200,7 +200,7 @@ def app_delete(*, app: App, actor: User) -> None:
             },
         )
     audit.record(
-        events.APP_DELETED,
+        kinds.APP_DELETED,
         actor=actor,
         app=app,
         recipients=recipients,
@@ -236,7 +236,7 @@ def app_transfer(*, app: App, actor: User, new_owner_id: int) -> App:
     app.owner = new_owner
     app.save(update_fields=["owner", "updated_at"])
     audit.record(
-        events.APP_TRANSFERRED,
+        kinds.APP_TRANSFERRED,
         actor=actor,
         app=app,
         recipients=[new_owner.pk],
@@ -300,9 +300,7 @@ def invite_create(
     invite = Invite.objects.create(
         app=app, invitee=invitee, invited_by=actor, created_at=now, expires_at=now + INVITE_LIFETIME
     )
-    audit.record(
-        events.INVITE_SENT, actor=actor, app=app, recipients=[invitee.pk], invite=invite.pk
-    )
+    audit.record(kinds.INVITE_SENT, actor=actor, app=app, recipients=[invitee.pk], invite=invite.pk)
     return invite
 
 
@@ -330,7 +328,7 @@ def invite_remind(*, invite: Invite, actor: User) -> Invite:
     invite.last_reminded_at = now
     invite.save(update_fields=["last_reminded_at"])
     audit.record(
-        events.INVITE_REMINDED,
+        kinds.INVITE_REMINDED,
         actor=actor,
         app=invite.app,
         recipients=[invite.invitee_id],
@@ -349,7 +347,7 @@ def invite_revoke(*, invite: Invite, actor: User) -> Invite:
     invite.responded_at = tz.now()
     invite.save(update_fields=["status", "responded_at"])
     audit.record(
-        events.INVITE_REVOKED,
+        kinds.INVITE_REVOKED,
         actor=actor,
         app=invite.app,
         recipients=[invite.invitee_id],
@@ -377,13 +375,13 @@ def _respond(invite: Invite, user: User, status: str, kind: str) -> Invite:
 @transaction.atomic
 def invite_accept(*, invite: Invite, user: User) -> Invite:
     """The invitee accepts: they become a member of the app."""
-    return _respond(invite, user, Invite.Status.ACCEPTED, events.INVITE_ACCEPTED)
+    return _respond(invite, user, Invite.Status.ACCEPTED, kinds.INVITE_ACCEPTED)
 
 
 @transaction.atomic
 def invite_reject(*, invite: Invite, user: User) -> Invite:
     """The invitee declines."""
-    return _respond(invite, user, Invite.Status.REJECTED, events.INVITE_REJECTED)
+    return _respond(invite, user, Invite.Status.REJECTED, kinds.INVITE_REJECTED)
 
 
 @transaction.atomic
@@ -396,4 +394,4 @@ def member_remove(*, app: App, actor: User, user_id: int) -> None:
     invite.status = Invite.Status.REMOVED
     invite.responded_at = tz.now()
     invite.save(update_fields=["status", "responded_at"])
-    audit.record(events.MEMBER_REMOVED, actor=actor, app=app, recipients=[user_id], user=user_id)
+    audit.record(kinds.MEMBER_REMOVED, actor=actor, app=app, recipients=[user_id], user=user_id)

@@ -54,8 +54,8 @@ def configure(tmp: Path) -> None:
 def retired_app(events: int) -> tuple[int, float]:
     """A tracked app with `events` events in epoch 1, unlocked; (app id, load seconds)."""
     from apps_registry import services as apps
+    from eventstore import get_store
     from funnels import services as funnels
-    from ingest.eventstore import get_store
     from insights import synthetic
     from orgs.services import user_create_verified
     from tokens import services as tokens
@@ -153,8 +153,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
         configure(Path(tmp))
-        from ingest.archive import format as archive_format
-        from ingest.archive import layout
+        from archive import format as archive_format
+        from archive import layout
 
         if args.level is not None:
             archive_format.COMPRESS_LEVEL = args.level

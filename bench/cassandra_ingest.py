@@ -43,12 +43,12 @@ django.setup()
 from cassandra.concurrent import execute_concurrent_with_args  # noqa: E402
 
 from bench.eventstore_sqlite import make_batches  # noqa: E402
-from ingest.eventstore.base import StoredEvent  # noqa: E402
-from ingest.eventstore.cassandra import CassandraEventStore, create_schema  # noqa: E402
-from ingest.eventstore.cassandra.connection import connect  # noqa: E402
-from ingest.eventstore.cassandra.schema import parse_consistency, parse_replication  # noqa: E402
-from ingest.eventstore.cassandra.store import insert_values  # noqa: E402
-from ingest.eventstore.writer import WriteBehind  # noqa: E402
+from eventstore import StoredEvent  # noqa: E402
+from eventstore.cassandra import CassandraEventStore, create_schema  # noqa: E402
+from eventstore.cassandra.connection import connect  # noqa: E402
+from eventstore.cassandra.schema import parse_consistency, parse_replication  # noqa: E402
+from eventstore.cassandra.store import insert_values  # noqa: E402
+from eventstore.writer import WriteBehind  # noqa: E402
 from insights import synthetic  # noqa: E402
 
 GROUP = 500  # events per append, as the writer groups them (writer.MAX_GROUP_EVENTS)

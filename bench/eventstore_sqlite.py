@@ -21,9 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.eventstore.base import StoredEvent
-from ingest.eventstore.sqlite import SQLiteEventStore
-from ingest.eventstore.writer import WriteBehind
+from eventstore import StoredEvent, WriteBehind
+from eventstore.sqlite import SQLiteEventStore
 
 PATHS = ["/", "/pricing", "/features", "/blog/launch", "/docs/install", "/signup", "/checkout"]
 REFERRERS = ["", "", "www.google.com", "news.ycombinator.com", "/", "/pricing", "t.co"]

@@ -71,8 +71,8 @@ def main() -> None:
         from rest_framework.test import APIClient
 
         from apps_registry import services as apps
+        from eventstore import get_store
         from funnels import services as funnels
-        from ingest.eventstore import get_store
         from insights import synthetic
         from insights.synthetic import DEMO_CONFIG as CONFIG
         from orgs.services import user_create_verified

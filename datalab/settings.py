@@ -41,11 +41,13 @@ INSTALLED_APPS = [
     "channels",
     "datalab",
     "accounts",
+    "outbox",
     "orgs",
     "apps_registry",
     "funnels",
     "tokens",
     "ingest",
+    "archive",
     "insights",
     "live",
 ]

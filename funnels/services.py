@@ -12,7 +12,7 @@ from datalab.errors import Conflict, Forbidden, InvalidInput, Locked
 from funnels.models import Configuration, FrozenConfiguration
 from funnels.selectors import configuration_of
 from funnels.validation import ConfigInvalid, validate_config
-from live import events
+from outbox import kinds
 
 
 def _locked_error(app: App, actor) -> Locked:
@@ -53,7 +53,7 @@ def config_update(*, app: App, actor, data: dict, version: int) -> Configuration
     configuration.updated_at = timezone.now()
     configuration.updated_by = actor
     configuration.save()
-    audit.record(events.CONFIG_CHANGED, actor=actor, app=app, version=configuration.version)
+    audit.record(kinds.CONFIG_CHANGED, actor=actor, app=app, version=configuration.version)
     return configuration
 
 

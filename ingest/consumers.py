@@ -17,10 +17,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from eventstore import StoreUnavailable, get_writer
 from ingest import constants as c
 from ingest import services
-from ingest.eventstore.base import StoreUnavailable
-from ingest.eventstore.writer import get_writer
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import F
 
 from apps_registry.models import origin_of
+from eventstore import AppendResult, StoredEvent, get_store
 from funnels.matching import CompiledConfig
 from funnels.selectors import frozen_config
 from ingest import constants as c
@@ -30,11 +31,9 @@ from ingest.enrichment import (
     session_hash,
     visitor_hash,
 )
-from ingest.eventstore import get_store
-from ingest.eventstore.base import AppendResult, StoredEvent
 from ingest.models import DroppedEvents, Salt
 from ingest.validation import EventRejected, clean_event, event_id
-from live import realtime
+from outbox import services as outbox
 from tokens.services import TokenRefused, token_check
 
 log = logging.getLogger(__name__)
@@ -249,7 +248,7 @@ def acknowledge(
     are stored), and the realtime view told about the events stored for the first time."""
     committed = result.committed_ids if result is not None else frozenset()
     if result is not None and result.new_ids:
-        realtime.note_events(conn.app_id, [e for e in stored if e.event_id in result.new_ids])
+        outbox.note_traffic(conn.app_id, [e for e in stored if e.event_id in result.new_ids])
     return {
         "type": c.ACK,
         "ids": [event.event_id for event in stored if event.event_id in committed],

@@ -11,10 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps_registry.models import origin_of
 from datalab.errors import error_body
+from eventstore import StoreUnavailable, get_writer
 from ingest import constants as c
 from ingest import services
-from ingest.eventstore.base import StoreUnavailable
-from ingest.eventstore.writer import get_writer
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The answers of the insights endpoints, computed from the events of a range by columns.
 
-Backend-neutral: every event store gives the same `Columns` (ingest.eventstore.columns), so every
+Backend-neutral: every event store gives the same `Columns` (eventstore.columns), so every
 backend gives the same answers. Definitions (docs/insights.md):
 - metrics count events with ts in [start, end); a *session* is the set of a session id's
   events in that range; its referrer and campaign are those of its first pageview that has one,
@@ -23,7 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ingest.eventstore.columns import Columns, strings_of
+from eventstore import Columns, strings_of
 from insights.funnel import visitor_reach
 
 LEFT = "(left)"

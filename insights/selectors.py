@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
+from eventstore import get_store
 from funnels.selectors import config_for_epoch
-from ingest.eventstore import get_store
 from insights import engine
 from insights.query import InsightQuery
 

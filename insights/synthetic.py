@@ -12,8 +12,8 @@ import random
 import uuid
 from collections.abc import Iterator
 
+from eventstore import StoredEvent
 from funnels.matching import CompiledConfig
-from ingest.eventstore.base import StoredEvent
 
 ROUTES = [f"/docs/page-{i}" for i in range(60)] + [f"/blog/post-{i}" for i in range(30)]
 ROUTES += ["/", "/pricing", "/about", "/signup", "/checkout", "/contact"]

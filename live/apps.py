@@ -5,6 +5,8 @@ class LiveConfig(AppConfig):
     name = "live"
 
     def ready(self) -> None:
-        from live import events, notifications
+        from live import notifications, realtime
+        from outbox import services as outbox
 
-        events.subscribe(notifications.on_domain_event)
+        outbox.subscribe(notifications.on_domain_event)
+        outbox.subscribe_traffic(realtime.note_events)

@@ -19,29 +19,31 @@ from accounts.models import User
 from apps_registry.models import App, AuditEntry, Invite
 from apps_registry.permissions import can_view
 from live import constants as c
-from live import events, push, services
-from live.models import DomainEvent, Notification
+from live import push, services
+from live.models import Notification
 from live.serializers import notification_payload
+from outbox import kinds
+from outbox.models import DomainEvent
 
 log = logging.getLogger(__name__)
 
 # Notified to the event's recipients only (the people the event is addressed to).
 ADDRESSED_KINDS = frozenset(
     {
-        events.INVITE_SENT,
-        events.INVITE_REMINDED,
-        events.INVITE_ACCEPTED,
-        events.INVITE_REJECTED,
-        events.MEMBER_REMOVED,
-        events.APP_DELETED,
+        kinds.INVITE_SENT,
+        kinds.INVITE_REMINDED,
+        kinds.INVITE_ACCEPTED,
+        kinds.INVITE_REJECTED,
+        kinds.MEMBER_REMOVED,
+        kinds.APP_DELETED,
     }
 )
 # Notified to the recipients and to everyone who may view the app (the actor excepted).
 VIEWER_KINDS = frozenset(
-    {events.APP_LOCKED, events.APP_UNLOCKED, events.APP_TRANSFERRED, events.CONFIG_CHANGED}
+    {kinds.APP_LOCKED, kinds.APP_UNLOCKED, kinds.APP_TRANSFERRED, kinds.CONFIG_CHANGED}
 )
 # Events after which some users may have lost access to an app.
-ACCESS_LOST_BY_RECIPIENTS = frozenset({events.MEMBER_REMOVED, events.INVITE_REVOKED})
+ACCESS_LOST_BY_RECIPIENTS = frozenset({kinds.MEMBER_REMOVED, kinds.INVITE_REVOKED})
 
 
 def on_domain_event(event: DomainEvent) -> None:
@@ -58,7 +60,7 @@ def _deliver(event: DomainEvent) -> None:
 
 
 def _withdraw_revoked_invite(event: DomainEvent) -> None:
-    if event.kind == events.INVITE_REVOKED:
+    if event.kind == kinds.INVITE_REVOKED:
         services.invite_notifications_withdraw(
             invite_id=event.data.get("invite"), user_ids=event.recipients
         )
@@ -83,7 +85,7 @@ def audience(event: DomainEvent, app: App | None) -> list[int]:
     user_ids = set(event.recipients)
     if event.kind in VIEWER_KINDS and app is not None:
         user_ids |= viewers_of(app)
-    if event.kind == events.APP_DELETED and event.data.get("was_public"):
+    if event.kind == kinds.APP_DELETED and event.data.get("was_public"):
         user_ids |= set(
             User.objects.filter(
                 is_active=True,
@@ -139,14 +141,14 @@ def _access_messages(event: DomainEvent) -> list[tuple[str, dict]]:
     check = {"type": c.LAYER_ACCESS, "app": event.app_ref}
     if event.kind in ACCESS_LOST_BY_RECIPIENTS:
         return [(c.user_group(user_id), check) for user_id in event.recipients]
-    made_private = event.kind == events.APP_UPDATED and "is_public" in event.data.get("fields", [])
-    if event.kind == events.APP_DELETED or made_private:
+    made_private = event.kind == kinds.APP_UPDATED and "is_public" in event.data.get("fields", [])
+    if event.kind == kinds.APP_DELETED or made_private:
         return [(c.app_group(event.app_ref), check)]
     return []
 
 
 def _sync_messages(event: DomainEvent) -> list[tuple[str, dict]]:
-    if event.kind != events.CONFIG_CHANGED:
+    if event.kind != kinds.CONFIG_CHANGED:
         return []
     message = {"type": c.LAYER_SYNC, "app": event.app_ref, "config_version": event.data["version"]}
     return [(c.app_group(event.app_ref), message)]

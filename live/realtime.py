@@ -1,7 +1,7 @@
 """Realtime figures of apps for the dashboards subscribed to them, fed by ingest.
 
-`note_events` is the one call ingest makes, after it acked committed events: it appends to an
-in-process buffer and returns (it never blocks on I/O and never raises). A per-process asyncio
+`note_events` subscribes to the outbox's traffic (what ingest committed and acked): it appends
+to an in-process buffer and returns (it never blocks on I/O and never raises). A per-process asyncio
 task on the server's event loop then adds the buffer to the shared state (`live.state`: Redis
 or memory) and pushes a snapshot to the app's group `app.<id>.live` (visitors active in the last
 5 minutes, events per second, the latest events), at most once a second per app across every
@@ -23,6 +23,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from funnels.selectors import frozen_config
 from live import constants as c
 from live.state import Contribution, Snapshot, get_state
 
@@ -156,8 +157,6 @@ class _Flusher:
 
 
 def _frozen_stage_names(app_id: int, epoch: int) -> list[str]:
-    from funnels.selectors import frozen_config
-
     config = frozen_config(app_id, epoch) or {}
     return [stage.get("name", "") for stage in config.get("funnel", {}).get("stages", [])]
 

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from live import constants as c
-from live import events, push
+from live import push
 from live.models import Notification
+from outbox import kinds
 
 
 def _updated(user_id: int, ids: list[int], state: str) -> None:
@@ -57,7 +58,7 @@ def invite_notifications_withdraw(*, invite_id: int | None, user_ids: Iterable[i
         return
     stale = Notification.objects.filter(
         user_id__in=list(user_ids),
-        kind__in=[events.INVITE_SENT, events.INVITE_REMINDED],
+        kind__in=[kinds.INVITE_SENT, kinds.INVITE_REMINDED],
         data__invite=invite_id,
         hidden_at__isnull=True,
     )

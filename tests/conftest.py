@@ -102,7 +102,7 @@ APP_ORIGIN = "https://shop.acme.test"
 @pytest.fixture
 def event_store(settings, tmp_path):
     """A fresh embedded event store (and writer) in a temporary file."""
-    from ingest.eventstore import get_store, reset_store
+    from eventstore import get_store, reset_store
 
     settings.EVENT_STORE = "sqlite"
     settings.EVENT_STORE_SQLITE_PATH = tmp_path / "events.sqlite3"

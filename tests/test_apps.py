@@ -9,7 +9,7 @@ from accounts.models import User
 from apps_registry import services
 from apps_registry.models import App, AuditEntry, Invite, RetiredPartition
 from datalab.errors import Conflict, InvalidInput
-from live.models import DomainEvent
+from outbox.models import DomainEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -29,13 +29,12 @@ from django.test import override_settings
 
 from apps_registry import services as app_services
 from apps_registry.models import App, RetiredPartition
+from archive import format as archive_format
+from archive import layout, restore
+from archive import services as archive
+from eventstore import EventStore, StoredEvent, get_store, reset_store
+from eventstore.sqlite import SQLiteEventStore
 from funnels.selectors import frozen_config
-from ingest import archive
-from ingest.archive import format as archive_format
-from ingest.archive import layout, restore
-from ingest.eventstore import get_store, reset_store
-from ingest.eventstore.base import EventStore, StoredEvent
-from ingest.eventstore.sqlite import SQLiteEventStore
 from insights import synthetic
 from tests.conftest import APP_ORIGIN, TRACKED_CONFIG
 from tests.services import required_service
@@ -691,7 +690,7 @@ SEED = """
 import json
 from apps_registry import services as apps
 from funnels import services as funnels
-from ingest.eventstore import get_store
+from eventstore import get_store
 from insights import synthetic
 from orgs.services import user_create_verified
 from tokens import services as tokens
@@ -711,7 +710,7 @@ print("SEED" + json.dumps({"app": app.pk}))
 KILL = """
 import os
 from django.core.management import call_command
-from ingest.archive import layout, restore
+from archive import layout, restore
 restore.BATCH_SIZE = 300
 layout.set_step_hook(lambda step: os._exit(EXIT) if step == STEP else None)
 call_command(*ARGS)

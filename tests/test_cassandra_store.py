@@ -21,13 +21,12 @@ import websockets
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from ingest.eventstore import StoreUnavailable
-from ingest.eventstore.cassandra import CassandraEventStore
-from ingest.eventstore.cassandra.derived import Current
-from ingest.eventstore.cassandra.schema import TABLES
-from ingest.eventstore.cassandra.statements import CQL
-from ingest.eventstore.cassandra.store import insert_values
-from ingest.eventstore.writer import WriteBehind
+from eventstore import StoreUnavailable, WriteBehind
+from eventstore.cassandra import CassandraEventStore
+from eventstore.cassandra.derived import Current
+from eventstore.cassandra.schema import TABLES
+from eventstore.cassandra.statements import CQL
+from eventstore.cassandra.store import insert_values
 from tests import test_eventstore_contract as contract
 from tests.live_server import LiveSite, free_port
 from tests.test_eventstore_contract import EPOCH, MS_PER_DAY, T0, cassandra_unavailable, make_event

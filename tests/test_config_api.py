@@ -5,7 +5,7 @@ import pytest
 from apps_registry import services as app_services
 from funnels.selectors import config_for_epoch
 from insights.synthetic import DEMO_CONFIG
-from live.models import DomainEvent
+from outbox.models import DomainEvent
 from tokens import services as token_services
 
 pytestmark = pytest.mark.django_db

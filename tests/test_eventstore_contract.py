@@ -20,10 +20,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from ingest.eventstore import get_store, reset_store
-from ingest.eventstore.base import MS_PER_DAY, StoredEvent
-from ingest.eventstore.columns import STRINGS, Columns
-from ingest.eventstore.sqlite import PAGE_SIZE, SCHEMA_VERSION, SQLiteEventStore
+from eventstore import MS_PER_DAY, StoredEvent, get_store, reset_store
+from eventstore.columns import STRINGS, Columns
+from eventstore.sqlite import PAGE_SIZE, SCHEMA_VERSION, SQLiteEventStore
 
 APP, EPOCH = 7, 1
 T0 = 1_760_000_000_000  # 2025-10-09T08:53:20Z
@@ -66,7 +65,7 @@ class CassandraNode:
     keyspace: str
 
     def store(self, **options):
-        from ingest.eventstore.cassandra import CassandraEventStore
+        from eventstore.cassandra import CassandraEventStore
 
         return CassandraEventStore(
             hosts=self.hosts, port=self.port, keyspace=self.keyspace, **options
@@ -94,9 +93,9 @@ def cassandra_unavailable(reason: str):
 @pytest.fixture(scope="session")
 def cassandra_node():
     """The test run's Cassandra node with a keyspace of this session (dropped at the end)."""
-    from ingest.eventstore import StoreUnavailable
-    from ingest.eventstore.cassandra import create_schema, parse_consistency, parse_replication
-    from ingest.eventstore.cassandra.connection import DRIVER_ERRORS, connect
+    from eventstore import StoreUnavailable
+    from eventstore.cassandra import create_schema, parse_consistency, parse_replication
+    from eventstore.cassandra.connection import DRIVER_ERRORS, connect
 
     hosts = [h.strip() for h in os.environ.get("DATALAB_TEST_CASSANDRA_HOSTS", "").split(",")]
     hosts = [h for h in hosts if h]
@@ -134,8 +133,8 @@ def _shared_cassandra_store(cassandra_node):
 @pytest.fixture
 def cassandra_store(_shared_cassandra_store, cassandra_node):
     """The session's Cassandra store, every table of its keyspace emptied first."""
-    from ingest.eventstore.cassandra.connection import DRIVER_ERRORS
-    from ingest.eventstore.cassandra.schema import TABLES
+    from eventstore.cassandra.connection import DRIVER_ERRORS
+    from eventstore.cassandra.schema import TABLES
 
     session = _shared_cassandra_store.session
     deadline = time.monotonic() + 60  # after a test restarted the node, the driver reconnects
@@ -658,7 +657,7 @@ def test_sqlite_store_builds_column_parts_for_events_stored_before_they_existed(
 
 
 def test_event_ids_order_columns_like_their_strings():
-    from ingest.eventstore.columns import _id_key, _id_keys
+    from eventstore.columns import _id_key, _id_keys
 
     uuids = [str(uuid.uuid4()) for _ in range(300)] + ["0" * 8 + "-0000-4000-8000-" + "0" * 12]
     others = ["", "x", "ABC", "é-not-a-uuid", str(uuid.uuid4()).upper()]
@@ -704,7 +703,7 @@ def test_sqlite_columns_not_asked_for_are_not_read(sqlite_store):
 def test_sqlite_store_refuses_a_newer_schema(tmp_path):
     import sqlite3
 
-    from ingest.eventstore import StoreUnavailable
+    from eventstore import StoreUnavailable
 
     path = tmp_path / "events.sqlite3"
     with sqlite3.connect(path) as conn:
@@ -715,7 +714,7 @@ def test_sqlite_store_refuses_a_newer_schema(tmp_path):
 
 
 def test_closed_sqlite_store_is_unavailable(sqlite_store):
-    from ingest.eventstore import StoreUnavailable
+    from eventstore import StoreUnavailable
 
     sqlite_store.close()
 

@@ -8,9 +8,15 @@ import time
 
 import pytest
 
-from ingest.eventstore import StoreUnavailable, get_store, reset_store
-from ingest.eventstore.sqlite import SQLiteEventStore
-from ingest.eventstore.writer import WriteBehind, get_writer, reset_writer
+from eventstore import (
+    StoreUnavailable,
+    WriteBehind,
+    get_store,
+    get_writer,
+    reset_store,
+    reset_writer,
+)
+from eventstore.sqlite import SQLiteEventStore
 from tests.test_eventstore_contract import APP, EPOCH, T0, make_event
 
 

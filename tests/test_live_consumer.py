@@ -24,9 +24,10 @@ from apps_registry.models import Invite
 from datalab.routing import websocket_urlpatterns
 from funnels import services as funnel_services
 from live import constants as c
-from live import events, realtime
+from live import realtime
 from live.models import Notification
 from live.state import reset_state
+from outbox import kinds
 from tests import services
 from tests.conftest import APP_ORIGIN, PASSWORD, TRACKED_CONFIG
 from tokens import services as token_services
@@ -319,7 +320,7 @@ async def test_offline_user_finds_notifications_in_the_backlog(owner, member):
     socket = await connect(member)
 
     [notification] = socket.backlog
-    assert notification["kind"] == events.INVITE_SENT
+    assert notification["kind"] == kinds.INVITE_SENT
     assert notification["app"] == app.pk
     assert notification["app_name"] == "Blog"
     assert notification["data"]["invite"] == invite.pk
@@ -388,7 +389,7 @@ async def test_invite_received_reaches_the_invitee_only(owner, member, colleague
     await db(app_services.invite_create, app=app, actor=owner, user_id=member.pk)
 
     pushed = (await sockets[member.email].next(c.NOTIFICATION))["notification"]
-    assert pushed["kind"] == events.INVITE_SENT and pushed["app_name"] == "Blog"
+    assert pushed["kind"] == kinds.INVITE_SENT and pushed["app_name"] == "Blog"
     for user in (owner, colleague, stranger):
         await sockets[user.email].none_of(c.NOTIFICATION)
     for socket in sockets.values():
@@ -407,7 +408,7 @@ async def test_invite_reminder_reaches_the_invitee(owner, member):
     await db(app_services.invite_remind, invite=invite, actor=owner)
 
     pushed = (await socket.next(c.NOTIFICATION))["notification"]
-    assert pushed["kind"] == events.INVITE_REMINDED
+    assert pushed["kind"] == kinds.INVITE_REMINDED
     assert pushed["data"]["invite"] == invite.pk
     await socket.close()
 
@@ -415,8 +416,8 @@ async def test_invite_reminder_reaches_the_invitee(owner, member):
 @pytest.mark.parametrize(
     ("respond", "kind"),
     [
-        (app_services.invite_accept, events.INVITE_ACCEPTED),
-        (app_services.invite_reject, events.INVITE_REJECTED),
+        (app_services.invite_accept, kinds.INVITE_ACCEPTED),
+        (app_services.invite_reject, kinds.INVITE_REJECTED),
     ],
 )
 async def test_invitees_answer_reaches_the_owner(owner, member, respond, kind):
@@ -441,7 +442,7 @@ async def test_removed_member_is_told(owner, member):
 
     await db(app_services.member_remove, app=app, actor=owner, user_id=member.pk)
 
-    assert (await socket.next(c.NOTIFICATION))["notification"]["kind"] == events.MEMBER_REMOVED
+    assert (await socket.next(c.NOTIFICATION))["notification"]["kind"] == kinds.MEMBER_REMOVED
     await socket.close()
 
 
@@ -455,7 +456,7 @@ async def test_locking_a_private_app_reaches_its_members_only(
     await db(token_services.token_issue, app=app, actor=owner)
 
     pushed = (await sockets[member.email].next(c.NOTIFICATION))["notification"]
-    assert pushed["kind"] == events.APP_LOCKED and pushed["app"] == app.pk
+    assert pushed["kind"] == kinds.APP_LOCKED and pushed["app"] == app.pk
     for user in (owner, colleague, stranger):
         await sockets[user.email].none_of(c.NOTIFICATION)
     for socket in sockets.values():
@@ -485,7 +486,7 @@ async def test_unlocking_reaches_the_members(owner, member, tracked_app):
     await db(app_services.app_unlock, app=tracked_app, actor=owner)
 
     pushed = (await socket.next(c.NOTIFICATION))["notification"]
-    assert pushed["kind"] == events.APP_UNLOCKED
+    assert pushed["kind"] == kinds.APP_UNLOCKED
     assert pushed["data"]["epoch"] == 2
     await socket.close()
 
@@ -515,7 +516,7 @@ async def test_transfer_reaches_the_new_owner_and_the_other_members(owner, membe
 
     for socket in (member_socket, colleague_socket):
         pushed = (await socket.next(c.NOTIFICATION))["notification"]
-        assert pushed["kind"] == events.APP_TRANSFERRED
+        assert pushed["kind"] == kinds.APP_TRANSFERRED
         assert pushed["data"]["new_owner"] == member.pk
         await socket.close()
 
@@ -530,7 +531,7 @@ async def test_configuration_change_notifies_viewers_and_syncs_open_dashboards(o
     await db(funnel_services.config_update, app=app, actor=member, data=TRACKED_CONFIG, version=1)
 
     pushed = (await owner_socket.next(c.NOTIFICATION))["notification"]
-    assert pushed["kind"] == events.CONFIG_CHANGED
+    assert pushed["kind"] == kinds.CONFIG_CHANGED
     assert pushed["data"]["actor"]["id"] == member.pk
     assert await owner_socket.next(c.SYNC) == {"type": "sync", "app": app.pk, "config_version": 2}
     await member_socket.none_of(c.NOTIFICATION)  # the editor is not told of their own edit

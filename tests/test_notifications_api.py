@@ -3,8 +3,8 @@
 import pytest
 
 from apps_registry import services as app_services
-from live import events
 from live.models import Notification
+from outbox import kinds
 from tokens import services as token_services
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,8 @@ def test_member_lists_their_notifications_newest_first(invited, member, owner, c
     assert response.status_code == 200
     body = response.json()
     assert [(n["kind"], n["app_name"]) for n in body] == [
-        (events.INVITE_SENT, "Blog"),
-        (events.INVITE_SENT, "Shop"),
+        (kinds.INVITE_SENT, "Blog"),
+        (kinds.INVITE_SENT, "Shop"),
     ]
     assert body[0]["data"]["actor"] == {"id": owner.pk, "name": "Olga"}
     assert body[0]["read_at"] is None
@@ -108,14 +108,14 @@ def test_notifications_about_an_app_leave_with_access_to_it(
     committed(app_services.invite_accept, invite=invite, user=member)
     committed(app_services.app_transfer, app=app, actor=owner, new_owner_id=member.pk)
     committed(token_services.token_issue, app=app, actor=member)  # the former owner is told
-    assert Notification.objects.filter(user=owner, kind=events.APP_LOCKED).exists()
+    assert Notification.objects.filter(user=owner, kind=kinds.APP_LOCKED).exists()
 
     committed(app_services.member_remove, app=app, actor=member, user_id=owner.pk)
 
     # The former owner still sees that the invitation was accepted and that they were removed,
     # but no longer what happened to an app they may not see.
-    kinds = [n["kind"] for n in client_for(owner).get(LIST).json()]
-    assert kinds == [events.MEMBER_REMOVED, events.INVITE_ACCEPTED]
+    seen = [n["kind"] for n in client_for(owner).get(LIST).json()]
+    assert seen == [kinds.MEMBER_REMOVED, kinds.INVITE_ACCEPTED]
 
 
 def test_deleting_a_public_app_tells_its_colleagues(
@@ -128,7 +128,7 @@ def test_deleting_a_public_app_tells_its_colleagues(
     with django_capture_on_commit_callbacks(execute=True):
         app_services.app_delete(app=app, actor=owner)
 
-    deleted = Notification.objects.filter(kind=events.APP_DELETED)
+    deleted = Notification.objects.filter(kind=kinds.APP_DELETED)
     assert list(deleted.values_list("user__email", flat=True)) == ["colleague@acme.test"]
     assert not Notification.objects.filter(user=stranger).exists()
     body = client_for(colleague).get(LIST).json()

@@ -21,7 +21,7 @@ from apps_registry.models import App
 from apps_registry.services import app_lock, locked_for_update, require_owner
 from datalab.errors import Conflict, NotFound
 from funnels.services import config_freeze
-from live import events
+from outbox import kinds
 from tokens.models import AppToken
 
 ALGORITHM = "HS256"
@@ -100,7 +100,7 @@ def token_rotate(*, app: App, actor, grace: timedelta = DEFAULT_GRACE) -> Issued
     _active(app).filter(expires_at__isnull=True).update(expires_at=timezone.now() + grace)
     issued = _new_token(app, actor)
     audit.record(
-        events.TOKEN_ROTATED, actor=actor, app=app, grace_seconds=int(grace.total_seconds())
+        kinds.TOKEN_ROTATED, actor=actor, app=app, grace_seconds=int(grace.total_seconds())
     )
     return issued
 
@@ -110,7 +110,7 @@ def token_revoke(*, app: App, actor) -> int:
     """Revoke every token of the app at once (owner only). The app stays locked."""
     require_owner(app, actor)
     count = app.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit.record(events.TOKEN_REVOKED, actor=actor, app=app, tokens=count)
+    audit.record(kinds.TOKEN_REVOKED, actor=actor, app=app, tokens=count)
     return count
 
 

@@ -36,8 +36,7 @@ class Command(BaseCommand):
         from django.conf import settings
 
         from datalab.asgi import application
-        from ingest.eventstore import get_store
-        from ingest.eventstore.writer import reset_writer
+        from eventstore import get_store, reset_writer
 
         if settings.EVENT_STORE != "sqlite":
             get_store()  # fail at boot, not at the first event, if the schema is missing

@@ -1,0 +1,408 @@
+"""`SQLiteEventStore`: the embedded backend (see the package's docstring for its tables)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from ..base import EventStore
+from ..columns import ARRAYS, GLOBAL, Columns, decode_parts
+from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, day_name
+from .parts import compact, insert_part, pending_part, reading_parts
+from .schema import (
+    COLUMNS,
+    COUNT_PARTITION,
+    DELETE_PAGE,
+    DELETE_PENDING,
+    IN_CHUNK,
+    INSERT_EVENT,
+    INSERT_PENDING,
+    MIN_TS,
+    PAGE_ALL_DAYS,
+    PAGE_KEY,
+    PAGE_ONE_DAY,
+    PAGE_SIZE,
+    SCAN,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SELECT_PENDING,
+    UPSERT_LAST,
+    UPSERT_STAGE,
+    StoreUnavailable,
+    from_row,
+    pending_key,
+    scan_row,
+    to_row,
+    translated_errors,
+)
+
+CODES_CACHED = 1_000_000  # dictionary codes kept in memory per partition and kind
+FLUSH_EVENTS = 5000  # pending events turned into parts per flush transaction
+PENDING_MAX = 500_000  # past this many pending events, each append also flushes a slice
+
+
+class SQLiteEventStore(EventStore):
+    """The event store in one SQLite file, for one machine."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        # (app_id, epoch) -> (incarnation, {kind: {value: code}}): dictionary codes known to be
+        # committed; valid while the partition's incarnation (new after a delete) is the same.
+        self._codes: dict[tuple[int, int], tuple[int, dict[str, dict[str, int]]]] = {}
+        self._unflushed: dict[tuple[int, int], int] = {}  # pending events appended here
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._create_schema()
+
+    @classmethod
+    def from_settings(cls) -> SQLiteEventStore:
+        from django.conf import settings
+
+        return cls(settings.EVENT_STORE_SQLITE_PATH)
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._lock:
+                if self._closed:
+                    raise StoreUnavailable("event store (SQLite) is closed")
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self.busy_timeout,
+                    isolation_level=None,  # autocommit; writes open BEGIN IMMEDIATE themselves
+                    check_same_thread=False,  # only so that close() may close it
+                )
+                self._connections.append(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with translated_errors():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+
+    def _query(self, sql: str, params: Sequence = ()) -> list:
+        with translated_errors():
+            return self._conn().execute(sql, params).fetchall()
+
+    def _create_schema(self) -> None:
+        with translated_errors():
+            conn = self._conn()
+            conn.execute("PRAGMA journal_mode = WAL")
+        with self._transaction() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"{self.path} has event store schema {version}, newer than this code's "
+                    f"{SCHEMA_VERSION}"
+                )
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if version == 1:
+                columns = [row[1] for row in conn.execute("PRAGMA table_info(partitions)")]
+                if "incarnation" not in columns:
+                    conn.execute(
+                        "ALTER TABLE partitions ADD COLUMN incarnation INTEGER NOT NULL DEFAULT 0"
+                    )
+                conn.execute("UPDATE partitions SET incarnation = random()")
+                self._backfill_segments(conn)
+                conn.execute("DELETE FROM pending")  # every event is in a part now
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _backfill_segments(conn: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: the segments of the events stored before (one part per day)."""
+        partitions = conn.execute("SELECT app_id, epoch FROM partitions").fetchall()
+        for app_id, epoch in partitions:
+            day, events = None, []
+            rows = conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM events WHERE app_id = ? AND epoch = ?",
+                (app_id, epoch),
+            )
+            for event in map(from_row, rows):
+                if event.ts // MS_PER_DAY != day and events:
+                    insert_part(conn, app_id, epoch, day, events, level=1)
+                    events = []
+                day = event.ts // MS_PER_DAY
+                events.append(event)
+            if events:
+                insert_part(conn, app_id, epoch, day, events, level=1)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def append(self, events: Sequence[StoredEvent]) -> AppendResult:
+        if not events:
+            return AppendResult()
+        rows = [to_row(event) for event in events]  # bad data fails before the transaction
+        new: list[StoredEvent] = []
+        with self._transaction() as conn:
+            insert = conn.execute
+            for event, row in zip(events, rows, strict=True):
+                if insert(INSERT_EVENT, row).rowcount:
+                    new.append(event)
+            assigned = self._count_and_index(conn, new)
+        self._remember_codes(assigned)
+        new_keys = frozenset(event.key for event in new)
+        return AppendResult(
+            new_keys=new_keys,
+            duplicate_keys=frozenset(event.key for event in events) - new_keys,
+        )
+
+    def _count_and_index(self, conn: sqlite3.Connection, new: list[StoredEvent]) -> dict:
+        """Counters, stage entries, last seen and pending keys, from the newly stored events
+        only. Returns the dictionary codes of the column parts it built, if back-pressure made
+        it build any (to remember once committed)."""
+        first_entry: dict[tuple, int] = {}
+        latest: dict[tuple, tuple[int, str]] = {}
+        for event in new:
+            for stage in event.stages:
+                key = (event.app_id, event.epoch, stage, event.visitor_id)
+                if event.ts < first_entry.get(key, event.ts + 1):
+                    first_entry[key] = event.ts
+            key = (event.app_id, event.epoch, event.visitor_id)
+            if event.ts >= latest.get(key, (MIN_TS, ""))[0]:
+                latest[key] = (event.ts, event.session_id)
+        conn.executemany(UPSERT_STAGE, [(*key, ts) for key, ts in first_entry.items()])
+        conn.executemany(UPSERT_LAST, [(*key, sid, ts) for key, (ts, sid) in latest.items()])
+        counts = Counter((event.app_id, event.epoch) for event in new)
+        conn.executemany(COUNT_PARTITION, [(*key, n) for key, n in counts.items()])
+        conn.executemany(INSERT_PENDING, [pending_key(event) for event in new])
+        learned: dict = {}
+        for partition, n in counts.items():
+            self._unflushed[partition] = self._unflushed.get(partition, 0) + n
+            if self._unflushed[partition] > PENDING_MAX:  # back-pressure: columns keep up
+                self._flush(conn, learned, partition, FLUSH_EVENTS)
+        return learned
+
+    def flush_pending(self, limit: int = FLUSH_EVENTS) -> int:
+        """Turn up to `limit` pending events into column parts; return how many."""
+        with self._transaction() as conn:
+            learned: dict = {}
+            flushed = self._flush(conn, learned, None, limit)
+        self._remember_codes(learned)
+        return flushed
+
+    def _flush(self, conn, learned: dict, partition, limit: int) -> int:
+        """Up to `limit` pending events (of one partition, or any) into column parts; the
+        dictionary codes looked up go into `learned`."""
+        where, params = ("WHERE p.app_id = ? AND p.epoch = ?", partition) if partition else ("", ())
+        rows = conn.execute(f"{SELECT_PENDING} {where} LIMIT {limit}", params).fetchall()
+        by_day: dict[tuple[int, int, int], list[ScanRow]] = defaultdict(list)
+        keys = []
+        for app_id, epoch, day, *values in rows:
+            event = scan_row(values)
+            by_day[(app_id, epoch, event.ts // MS_PER_DAY)].append(event)
+            keys.append((app_id, epoch, day, event.ts, event.event_id))
+        for (app_id, epoch, day), group in by_day.items():
+            key = (app_id, epoch)
+            if key not in learned:
+                learned[key] = (self._incarnation(conn, key), {kind: {} for kind in GLOBAL})
+            cached = self._cached_codes(key, learned[key][0])
+            insert_part(conn, app_id, epoch, day, group, cached, learned[key][1], level=0)
+            compact(conn, app_id, epoch, day)
+        conn.executemany(DELETE_PENDING, keys)
+        for app_id, epoch, *_ in keys:
+            self._unflushed[(app_id, epoch)] = max(0, self._unflushed.get((app_id, epoch), 0) - 1)
+        return len(keys)
+
+    @staticmethod
+    def _incarnation(conn: sqlite3.Connection, partition: tuple[int, int]) -> int:
+        row = conn.execute(
+            "SELECT incarnation FROM partitions WHERE app_id = ? AND epoch = ?", partition
+        ).fetchone()
+        return row[0] if row else 0
+
+    def _cached_codes(self, partition: tuple[int, int], incarnation: int) -> dict:
+        cached = self._codes.get(partition)
+        return cached[1] if cached and cached[0] == incarnation else {}
+
+    def _remember_codes(self, learned: dict) -> None:
+        """Keep the codes an append looked up, once it committed (codes never change while
+        the partition lives; a deleted partition comes back with a new incarnation)."""
+        with self._lock:
+            for key, (incarnation, codes) in learned.items():
+                cached = self._codes.get(key)
+                if cached is None or cached[0] != incarnation:
+                    cached = self._codes[key] = (incarnation, {kind: {} for kind in GLOBAL})
+                for kind, values in codes.items():
+                    if len(cached[1][kind]) + len(values) > CODES_CACHED:
+                        cached[1][kind].clear()  # a cache only: bounded
+                    cached[1][kind].update(values)
+
+    def delete_partition(self, app_id: int, epoch: int) -> int:
+        deleted = 0
+        for table, key in DELETE_PAGE.items():
+            while True:
+                with self._transaction() as conn:
+                    n = conn.execute(
+                        f"DELETE FROM {table} WHERE app_id = ? AND epoch = ? AND ({key}) IN "
+                        f"(SELECT {key} FROM {table} WHERE app_id = ? AND epoch = ? "
+                        f"LIMIT {PAGE_SIZE})",
+                        (app_id, epoch, app_id, epoch),
+                    ).rowcount
+                    if table == "events":
+                        conn.execute(
+                            "UPDATE partitions SET events = events - ? "
+                            "WHERE app_id = ? AND epoch = ?",
+                            (n, app_id, epoch),
+                        )
+                        deleted += n
+                if n < PAGE_SIZE:
+                    break
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM partitions WHERE app_id = ? AND epoch = ?", (app_id, epoch))
+        self._unflushed.pop((app_id, epoch), None)
+        return deleted
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def last_seen(
+        self, app_id: int, epoch: int, visitor_ids: Collection[str]
+    ) -> dict[str, tuple[str, int]]:
+        wanted = list(dict.fromkeys(visitor_ids))
+        seen: dict[str, tuple[str, int]] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            rows = self._query(
+                "SELECT visitor_id, session_id, last_ts FROM visitor_last "
+                f"WHERE app_id = ? AND epoch = ? AND visitor_id IN ({', '.join('?' * len(chunk))})",
+                (app_id, epoch, *chunk),
+            )
+            seen.update((visitor, (session, ts)) for visitor, session, ts in rows)
+        return seen
+
+    def events(self, app_id: int, epoch: int, *, day: str | None = None) -> Iterator[StoredEvent]:
+        # Pages by key, each one its own statement: no read transaction stays open between
+        # pages (an open one would stop WAL checkpoints), and the caller may pause at will.
+        sql = PAGE_ONE_DAY if day else PAGE_ALL_DAYS
+        after: tuple = (day or "", MIN_TS, "")
+        while True:
+            rows = self._query(sql, (app_id, epoch, *after))
+            yield from map(from_row, rows)
+            if len(rows) < PAGE_SIZE:
+                return
+            after = tuple(rows[-1][index] for index in PAGE_KEY)
+
+    def scan(self, app_id: int, epoch: int, start_ms: int, end_ms: int) -> Iterator[ScanRow]:
+        # One statement: the day bounds let SQLite seek into the primary key.
+        if end_ms <= start_ms:
+            return
+        first_day, last_day = day_name(start_ms // MS_PER_DAY), day_name((end_ms - 1) // MS_PER_DAY)
+        with translated_errors():
+            cursor = self._conn().execute(
+                SCAN, (app_id, epoch, first_day, last_day, start_ms, end_ms)
+            )
+            for row in cursor:
+                stages = row[-1]
+                yield ScanRow._make(
+                    (*row[:-1], tuple(map(int, stages.split(","))) if stages else ())
+                )
+
+    def columns(
+        self, app_id: int, epoch: int, start_ms: int, end_ms: int, names: Iterable[str] = ()
+    ) -> Columns:
+        if end_ms <= start_ms:
+            return Columns.empty()
+        days = (start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY)
+        loaders = {kind: self._dictionary(app_id, epoch, kind) for kind in GLOBAL}
+        with translated_errors():
+            conn = self._conn()
+            conn.execute("BEGIN")  # one snapshot: merges may replace parts meanwhile
+            try:
+                where = "day_number BETWEEN ? AND ?"
+                with reading_parts(conn, app_id, epoch, where, days) as parts:
+                    pending = pending_part(conn, app_id, epoch, *map(day_name, days))
+                    columns = decode_parts([*parts, *pending], loaders)
+                    for name in names or ARRAYS:
+                        columns.codes[name]  # read now, within the snapshot
+            finally:
+                conn.execute("COMMIT")
+        return columns.between(start_ms, end_ms)
+
+    def _dictionary(self, app_id: int, epoch: int, kind: str) -> tuple:
+        """The functions that load all, or look up some, strings of a coded column."""
+        where = "WHERE app_id = ? AND epoch = ? AND kind = ?"
+
+        def load() -> list[str]:
+            rows = self._query(
+                f"SELECT value FROM dictionary {where} ORDER BY code", (app_id, epoch, kind)
+            )
+            return [value for (value,) in rows]
+
+        def lookup(codes: list[int]) -> dict[int, str]:
+            found: dict[int, str] = {}
+            wanted = sorted(set(codes))
+            for start in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[start : start + IN_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                rows = self._query(
+                    f"SELECT code, value FROM dictionary {where} AND code IN ({marks})",
+                    (app_id, epoch, kind, *chunk),
+                )
+                found.update(rows)
+            return found
+
+        return load, lookup
+
+    def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
+        rows = self._query(
+            "SELECT visitor_id, first_ts FROM stage_entries "
+            "WHERE app_id = ? AND epoch = ? AND stage = ?",
+            (app_id, epoch, stage),
+        )
+        return dict(rows)
+
+    def stage_entry_counts(
+        self, app_id: int, epoch: int, stages: Iterable[int], start_ms: int, end_ms: int
+    ) -> dict[int, int]:
+        return {
+            stage: self._query(
+                "SELECT COUNT(*) FROM stage_entries WHERE app_id = ? AND epoch = ? AND stage = ? "
+                "AND first_ts >= ? AND first_ts < ?",
+                (app_id, epoch, stage, start_ms, end_ms),
+            )[0][0]
+            for stage in stages
+        }
+
+    def count_events(self, app_id: int, epoch: int) -> int:
+        rows = self._query(
+            "SELECT events FROM partitions WHERE app_id = ? AND epoch = ?", (app_id, epoch)
+        )
+        return rows[0][0] if rows else 0
+
+    def epochs(self, app_id: int) -> list[int]:
+        rows = self._query(
+            "SELECT epoch FROM partitions WHERE app_id = ? ORDER BY epoch", (app_id,)
+        )
+        return [epoch for (epoch,) in rows]
+
+    def ping(self) -> None:
+        self._query("SELECT 1 FROM partitions LIMIT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
