@@ -1,7 +1,7 @@
 """Benchmark: archive one retired partition of ~1M events from the SQLite store, then restore it.
 
 Builds a throwaway installation in a temporary directory (metadata database, SQLite event store,
-archive directory), generates realistic traffic (`insights.synthetic`) for one tracked app,
+archive directory), generates realistic traffic (`demo.traffic`) for one tracked app,
 unlocks it (its epoch 1 is retired), then runs the real commands:
 
     archive_partitions --delete-after-verify      restore_partition --app ID --epoch 1
@@ -9,7 +9,7 @@ unlocks it (its epoch 1 is retired), then runs the real commands:
 and times each step through the archiver's step hook (export, commit, archive re-read, store
 re-read, delete; restore's archive check, appends, store check). Prints sizes and figures.
 
-    .venv/bin/python bench/archive.py [--events 1000000] [--level 6]
+    .venv/bin/python -m bench.archive [--events 1000000] [--level 6]
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ import io
 import itertools
 import os
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from insights.synthetic import DEMO_CONFIG as CONFIG  # noqa: E402
+from demo.traffic import DEMO_CONFIG as CONFIG  # noqa: E402
 
 START_MS = 1_790_812_800_000  # 2026-10-01T00:00:00Z
 DAYS = 30
@@ -54,9 +52,9 @@ def configure(tmp: Path) -> None:
 def retired_app(events: int) -> tuple[int, float]:
     """A tracked app with `events` events in epoch 1, unlocked; (app id, load seconds)."""
     from apps_registry import services as apps
+    from demo import traffic as synthetic
     from eventstore import get_store
     from funnels import services as funnels
-    from insights import synthetic
     from orgs.services import user_create_verified
     from tokens import services as tokens
 

@@ -1,6 +1,6 @@
 """Benchmark: ingest into the Cassandra event store, next to a bare-driver baseline, in one run.
 
-Realistic traffic from `insights.synthetic` (5 apps; sessions of pageviews, leaves, clicks and
+Realistic traffic from `demo.traffic` (5 apps; sessions of pageviews, leaves, clicks and
 custom events; ~30% of visitors walk the funnel), cut as the snippet sends it: each visitor's
 events in batches of up to 20, visitors spread over 50 connections. Then, in one run:
 1. baseline: the raw rows only, written by the bare driver with the store's own prepared INSERT
@@ -14,7 +14,7 @@ events in batches of up to 20, visitors spread over 50 connections. Then, in one
 --random-visitors draws every event's visitor at random from a pool instead (the worst case for
 the per-visitor rows: as many compare-and-sets as events).
 
-    .venv/bin/python bench/cassandra_ingest.py [--events 100000] [--port 9042] [--websocket]
+    .venv/bin/python -m bench.cassandra_ingest [--events 100000] [--port 9042] [--websocket]
 
 Uses a keyspace of its own, dropped at the end (--keep to look at it afterwards).
 """
@@ -26,14 +26,12 @@ import asyncio
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datalab.settings")
 
 import django  # noqa: E402
@@ -43,13 +41,13 @@ django.setup()
 from cassandra.concurrent import execute_concurrent_with_args  # noqa: E402
 
 from bench.eventstore_sqlite import make_batches  # noqa: E402
+from demo import traffic as synthetic  # noqa: E402
 from eventstore import StoredEvent  # noqa: E402
 from eventstore.cassandra import CassandraEventStore, create_schema  # noqa: E402
 from eventstore.cassandra.connection import connect  # noqa: E402
 from eventstore.cassandra.schema import parse_consistency, parse_replication  # noqa: E402
 from eventstore.cassandra.store import insert_values  # noqa: E402
 from eventstore.writer import WriteBehind  # noqa: E402
-from insights import synthetic  # noqa: E402
 
 GROUP = 500  # events per append, as the writer groups them (writer.MAX_GROUP_EVENTS)
 CONNECTIONS = 50

@@ -4,7 +4,7 @@
 and wait for each commit, closed loop, as the ingest consumer does. Prints events/s and the
 p50/p99 latency of `submit`, plus how the writer grouped the appends.
 
-    .venv/bin/python bench/eventstore_sqlite.py [--events 200000] [--submitters 50]
+    .venv/bin/python -m bench.eventstore_sqlite [--events 200000] [--submitters 50]
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eventstore import StoredEvent, WriteBehind
 from eventstore.sqlite import SQLiteEventStore

@@ -6,7 +6,7 @@ each a closed loop (send a batch of B events, wait for its ack, repeat) for D se
 ids are random UUIDv4, as browsers make them. At the end the store is counted: every acked
 event must be there.
 
-    .venv/bin/python bench/ingest_ws.py [--connections 50] [--batch 20] [--seconds 20]
+    .venv/bin/python -m bench.ingest_ws [--connections 50] [--batch 20] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -18,13 +18,10 @@ import multiprocessing
 import os
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.live_server import LiveSite
 

@@ -2,7 +2,7 @@
 
 Method: a temporary data directory; an owner, a locked app and its frozen configuration made
 through the real services; N synthetic events (30 days, ~100 routes, a 4-stage funnel with
-drop-offs; insights.synthetic) appended to the configured event store in batches of 500, in
+drop-offs; demo.traffic) appended to the configured event store in batches of 500, in
 time order as ingest delivers them (`--order visitor`: visitor by visitor, each batch spread over
 the whole month, the worst case for the store's per-day column parts); then
 the pending events are turned into column parts as the idle writer does (`flush_pending`,
@@ -11,7 +11,7 @@ process (its time is printed), and each endpoint is requested R times through Dj
 client (the full view: auth, parsing, the store read, the engine, JSON rendering) over the whole
 30-day range.
 
-    .venv/bin/python bench/insights.py --events 1000000 [--repeat 20] [--store sqlite|cassandra]
+    .venv/bin/python -m bench.insights --events 1000000 [--repeat 20] [--store sqlite|cassandra]
         [--order time|visitor]
 """
 
@@ -21,13 +21,11 @@ import argparse
 import gc
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 ENDPOINTS = [
     "overview",
@@ -71,10 +69,10 @@ def main() -> None:
         from rest_framework.test import APIClient
 
         from apps_registry import services as apps
+        from demo import traffic as synthetic
+        from demo.traffic import DEMO_CONFIG as CONFIG
         from eventstore import get_store
         from funnels import services as funnels
-        from insights import synthetic
-        from insights.synthetic import DEMO_CONFIG as CONFIG
         from orgs.services import user_create_verified
         from tokens import services as tokens
 

@@ -10,7 +10,7 @@ Two kinds of traffic:
   waits for the next push: up to a second);
 - sparse: `--sparse` events, each after a quiet second and a half (pushed at once).
 
-    .venv/bin/python bench/live_latency.py [--events 300] [--rate 10] [--sparse 20]
+    .venv/bin/python -m bench.live_latency [--events 300] [--rate 10] [--sparse 20]
         [--redis redis://127.0.0.1:6379/0 [--two-processes]]
 
 With `--two-processes` (Redis only) a second server process shares the data directory and
@@ -23,15 +23,12 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import websockets
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.live_server import LiveSite
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "ingest",
     "archive",
     "insights",
+    "demo",
     "live",
 ]
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from funnels.config import ANY_VALUE, UTM_PARAMS, Config
 from funnels.css import MAX_SELECTOR_LENGTH, SelectorError, normalize_selector
 from funnels.templates import PathTemplate, compile_template, decoded_segments
-from funnels.validation import ANY_VALUE, UTM_PARAMS, Config, load_config
+from funnels.validation import load_config
 
 _Params = dict[str, list[str]]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apps_registry.models import App
+from funnels.config import default_config_dict
 from funnels.models import Configuration, FrozenConfiguration
-from funnels.validation import default_config_dict
 
 
 def configuration_of(app: App) -> Configuration:

@@ -9,9 +9,10 @@ from apps_registry import audit, permissions
 from apps_registry.models import App
 from apps_registry.services import locked_for_update
 from datalab.errors import Conflict, Forbidden, InvalidInput, Locked
+from funnels.config import ConfigInvalid
 from funnels.models import Configuration, FrozenConfiguration
 from funnels.selectors import configuration_of
-from funnels.validation import ConfigInvalid, validate_config
+from funnels.validation import validate_config
 from outbox import kinds
 
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import User
-from insights.synthetic import DEMO_CONFIG
+from demo.traffic import DEMO_CONFIG
 from orgs.models import Membership, Organization
 
 PASSWORD = "correct-horse-battery-9"

@@ -32,10 +32,10 @@ from apps_registry.models import App, RetiredPartition
 from archive import format as archive_format
 from archive import layout, restore
 from archive import services as archive
+from demo import traffic as synthetic
 from eventstore import EventStore, StoredEvent, get_store, reset_store
 from eventstore.sqlite import SQLiteEventStore
 from funnels.selectors import frozen_config
-from insights import synthetic
 from tests.conftest import APP_ORIGIN, TRACKED_CONFIG
 from tests.services import required_service
 
@@ -691,7 +691,7 @@ import json
 from apps_registry import services as apps
 from funnels import services as funnels
 from eventstore import get_store
-from insights import synthetic
+from demo import traffic as synthetic
 from orgs.services import user_create_verified
 from tokens import services as tokens
 owner = user_create_verified(email="owner@acme.test", password="pw-123456")

@@ -10,16 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from funnels.css import SelectorError, normalize_selector
-from funnels.validation import (
+from funnels.config import (
     DEFAULT_CONFIG,
     NON_FIELD_ERRORS,
     Config,
     ConfigInvalid,
     default_config_dict,
-    load_config,
-    validate_config,
 )
+from funnels.css import SelectorError, normalize_selector
+from funnels.validation import load_config, validate_config
 
 # Inputs are small: a generous deadline still catches a hang or a blow-up, without failing on
 # a busy machine.

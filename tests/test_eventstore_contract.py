@@ -476,7 +476,7 @@ STAGE_NAMES = ["Landing", "Product", "Buy", "Signup"]  # tests.conftest.TRACKED_
 
 
 def synthetic_traffic(app_id: int) -> list[StoredEvent]:
-    from insights import synthetic
+    from demo import traffic as synthetic
     from tests.conftest import TRACKED_CONFIG
 
     return list(

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from funnels.config import DEFAULT_CONFIG, UTM_PARAMS, Campaign, Config, ConfigInvalid
 from funnels.matching import CompiledConfig
 from funnels.templates import TemplateError, compile_template, decoded_segments
-from funnels.validation import DEFAULT_CONFIG, UTM_PARAMS, Campaign, Config, ConfigInvalid
 
 # Inputs are small: a generous deadline still catches a hang or a blow-up, without failing on
 # a busy machine.

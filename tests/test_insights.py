@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps_registry import services as app_services
-from insights import synthetic
+from demo import traffic as synthetic
 from insights.funnel import visitor_reach
 from tests import insights_reference as ref
 from tests.conftest import TRACKED_CONFIG
