@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install frontend run test test-fast lint format cassandra cassandra-stop services services-stop bench clean
+.PHONY: install frontend run demo test test-fast lint format cassandra cassandra-stop services services-stop bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ frontend:
 run: install frontend
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "datalab is starting on http://$(HOST):$(PORT)"
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+# `make run` plus the demo: an organization, its "Demo shop" app with 30 days of generated traffic
+# and the shop itself at /demo/ (idempotent: a second run adds nothing twice).
+demo: export DATALAB_PUBLIC_URL ?= http://$(HOST):$(PORT)
+demo: install frontend
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py demo
 	@echo "datalab is starting on http://$(HOST):$(PORT)"
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 

@@ -15,6 +15,7 @@ re-read, delete; restore's archive check, appends, store check). Prints sizes an
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import itertools
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from demo.traffic import DEMO_CONFIG as CONFIG  # noqa: E402
+from demo.shop import DEMO_CONFIG as CONFIG  # noqa: E402
 
 START_MS = 1_790_812_800_000  # 2026-10-01T00:00:00Z
 DAYS = 30
@@ -63,8 +64,9 @@ def retired_app(events: int) -> tuple[int, float]:
     funnels.config_update(app=app, actor=owner, data=CONFIG, version=1)
     tokens.token_issue(app=app, actor=owner)
     app.refresh_from_db()
-    generated = synthetic.generate(
-        app_id=app.pk, epoch=1, config=CONFIG, visitors=events // 6, start_ms=START_MS, days=DAYS
+    first_day = dt.datetime.fromtimestamp(START_MS / 1000, dt.UTC).date()
+    generated = synthetic.sample(
+        app_id=app.pk, first_day=first_day, days=DAYS, events=round(events * 1.1)
     )
     store, started = get_store(), time.perf_counter()
     stream = itertools.islice(generated, events)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import random
 import statistics
@@ -52,22 +53,19 @@ from eventstore.writer import WriteBehind  # noqa: E402
 GROUP = 500  # events per append, as the writer groups them (writer.MAX_GROUP_EVENTS)
 CONNECTIONS = 50
 APPS = 5
-CONFIG = synthetic.DEMO_CONFIG
 
 
 def traffic(total: int, first_app: int, seed: int) -> list[list[list[StoredEvent]]]:
     """Per connection, the batches it sends: each visitor's events by time, 20 at most each."""
-    start = int(time.time() * 1000) - 86_400_000
+    yesterday = dt.datetime.fromtimestamp(time.time() - 86_400, dt.UTC).date()
     plans: list[list[list[StoredEvent]]] = [[] for _ in range(CONNECTIONS)]
     made, visitor_number = 0, 0
     for app in range(APPS):
-        events = synthetic.generate(
+        events = synthetic.sample(
             app_id=first_app + app,
-            epoch=1,
-            config=CONFIG,
-            visitors=total // 10 // APPS + 1,
-            start_ms=start,
+            first_day=yesterday,
             days=1,
+            visitors=total // 7 // APPS + 1,
             seed=seed + app,
         )
         by_visitor: dict[str, list[StoredEvent]] = {}

@@ -23,22 +23,11 @@ import time
 import uuid
 from pathlib import Path
 
+from demo.shop import demo_config
 from tests.live_server import LiveSite
 
 ORIGIN = "https://shop.bench.test"
-CONFIG = {
-    "funnel": {
-        "order": "ordered",
-        "window_seconds": 3600,
-        "stages": [
-            {"name": "Landing", "kind": "page", "match": "/"},
-            {"name": "Product", "kind": "page", "match": "/products/{id}"},
-            {"name": "Signup", "kind": "event", "match": "signup"},
-        ],
-    },
-    "campaigns": [{"name": "Spring", "utm_source": "newsletter"}],
-    "elements": [],
-}
+CONFIG = demo_config()
 
 
 # A load-generator connection carries far more than one browser tab: lift the per-connection

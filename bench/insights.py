@@ -18,6 +18,7 @@ client (the full view: auth, parsing, the store read, the engine, JSON rendering
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import os
 import statistics
@@ -70,7 +71,7 @@ def main() -> None:
 
         from apps_registry import services as apps
         from demo import traffic as synthetic
-        from demo.traffic import DEMO_CONFIG as CONFIG
+        from demo.shop import DEMO_CONFIG as CONFIG
         from eventstore import get_store
         from funnels import services as funnels
         from orgs.services import user_create_verified
@@ -81,13 +82,9 @@ def main() -> None:
         funnels.config_update(app=app, actor=owner, data=CONFIG, version=1)
         tokens.token_issue(app=app, actor=owner)
         store = get_store()
-        now = int(time.time() * 1000)
-        start_ms = now - 30 * 86_400_000
-        visitors = max(1, round(args.events / 11.27))  # ~11.27 events per visitor
+        first_day = dt.date.today() - dt.timedelta(days=30)  # the 30 days before today
         loaded, batch, began = 0, [], time.perf_counter()
-        events = synthetic.generate(
-            app_id=app.pk, epoch=1, config=CONFIG, visitors=visitors, start_ms=start_ms, days=30
-        )
+        events = synthetic.sample(app_id=app.pk, first_day=first_day, days=30, events=args.events)
         if args.order == "time":
             events = sorted(events, key=lambda event: event.ts)
         for event in events:

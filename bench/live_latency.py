@@ -30,19 +30,11 @@ from pathlib import Path
 
 import websockets
 
+from demo.shop import demo_config
 from tests.live_server import LiveSite
 
 ORIGIN = "https://shop.bench.test"
-CONFIG = {
-    "funnel": {
-        "order": "ordered",
-        "window_seconds": 3600,
-        "stages": [
-            {"name": "Landing", "kind": "page", "match": "/"},
-            {"name": "Product", "kind": "page", "match": "/products/{id}"},
-        ],
-    }
-}
+CONFIG = demo_config()
 
 
 def login(site: LiveSite) -> str:

@@ -20,6 +20,8 @@ Methods a backend may override (the defaults are correct, only slower)
 - `from_settings()`: build the store from Django settings;
 - `scan`, `columns`: what insights read (default: built from `events`, day by day);
 - `stage_visitors_many`, `stage_entry_counts`: several stages at once;
+- `import_events`: large batches at once (default: `append` by groups);
+- `free_bytes` (and `bytes_per_event`): the disk space left, for commands that write a lot;
 - `flush_pending`: deferred work the writer does when idle (default: none);
 - `schema_migrate`, `schema_missing` (class methods): create or check what the backend needs
   outside its process (keyspaces, tables), for the operators' commands.
@@ -32,7 +34,9 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .columns import Columns
-from .values import AppendResult, ScanRow, StoredEvent, days_between
+from .values import AppendResult, EventKey, ScanRow, StoredEvent, days_between
+
+IMPORT_GROUP = 500  # events per append when a backend imports by appending
 
 
 @dataclass
@@ -45,6 +49,8 @@ class SchemaReport:
 
 class EventStore(abc.ABC):
     """A backend of the event store. One instance serves a whole process, from any thread."""
+
+    bytes_per_event = 0  # disk used per stored event, measured (0: not known)
 
     @classmethod
     def from_settings(cls) -> EventStore:
@@ -74,6 +80,17 @@ class EventStore(abc.ABC):
         and last seen (latest ts per visitor). Events may span several partitions.
         Raises StoreUnavailable when nothing could be stored.
         """
+
+    def import_events(self, events: Sequence[StoredEvent]) -> AppendResult:
+        """Store a large batch (generated traffic, restored archives): `append`'s contract,
+        for batches far larger than ingest's. Default: `append` by groups of IMPORT_GROUP."""
+        new: set[EventKey] = set()
+        duplicate: set[EventKey] = set()
+        for start in range(0, len(events), IMPORT_GROUP):
+            result = self.append(events[start : start + IMPORT_GROUP])
+            new |= result.new_keys
+            duplicate |= result.duplicate_keys
+        return AppendResult(new_keys=frozenset(new), duplicate_keys=frozenset(duplicate - new))
 
     @abc.abstractmethod
     def last_seen(
@@ -152,6 +169,10 @@ class EventStore(abc.ABC):
         May run in several transactions (so that ingest is not blocked meanwhile); if it is
         interrupted, calling it again finishes the job.
         """
+
+    def free_bytes(self) -> int | None:
+        """Free disk space where this store writes; None when it cannot tell (a cluster)."""
+        return None
 
     @abc.abstractmethod
     def ping(self) -> None:

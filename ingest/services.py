@@ -152,7 +152,7 @@ def _session(conn: Connection, visitor: str, ts: int) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _page_facts(compiled: CompiledConfig, url: str) -> tuple:
+def page_facts(compiled: CompiledConfig, url: str) -> tuple:
     """(location, stages, campaign) of a page URL. Sites have few distinct URLs, so this
     parses each once per configuration instead of three times per event."""
     stages = tuple(compiled.stages_for_pageview(url))
@@ -169,7 +169,7 @@ def _stored(conn: Connection, eid: str, clean: dict) -> StoredEvent:
     fields: dict = {}
     stages: tuple[int, ...] | list[int] = ()
     if kind == c.PAGEVIEW:
-        location, stages, campaign = _page_facts(compiled, clean["url"])
+        location, stages, campaign = page_facts(compiled, clean["url"])
         fields.update(
             path=location.path,
             query=location.query,

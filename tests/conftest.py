@@ -10,8 +10,10 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import User
-from demo.traffic import DEMO_CONFIG
+from demo.shop import DEMO_CONFIG
 from orgs.models import Membership, Organization
+
+pytest_plugins = ["tests.browser"]  # the `browser` fixture (real Chromium)
 
 PASSWORD = "correct-horse-battery-9"
 _serial = itertools.count(1)

@@ -40,14 +40,15 @@ def free_port() -> int:
 class LiveSite:
     """A server process. With `share=other`, a second process of the same site: same data
     directory (metadata database, secret key), already migrated and seeded by `other`, whose
-    app and token it takes over; give it its own event-store file through `env`."""
+    app and token it takes over; give it its own event-store file through `env`. Without a
+    `config`, migrated but not seeded (seed it through `manage`)."""
 
     def __init__(
         self,
         data_dir: Path,
         *,
-        origin: str,
-        config: dict,
+        origin: str = "",
+        config: dict | None = None,
         env: dict | None = None,
         share: LiveSite | None = None,
     ):
@@ -71,9 +72,11 @@ class LiveSite:
             self.app_id: int = share.app_id
             self.token: str = share.token
             return
-        self._manage("migrate", "--noinput", "-v", "0")
+        self.manage("migrate", "--noinput", "-v", "0")
+        if config is None:
+            return
         seed = SEED.replace("ORIGIN", repr(origin)).replace("CONFIG", repr(config))
-        out = self._manage("shell", "-c", seed)
+        out = self.manage("shell", "-c", seed)
         line = next(x for x in out.splitlines() if x.startswith("SEED"))
         seeded = json.loads(line[4:])
         self.app_id: int = seeded["app"]
@@ -89,9 +92,10 @@ class LiveSite:
 
     def shell(self, code: str) -> str:
         """Run Python code in `manage.py shell` against the site's data; its stdout."""
-        return self._manage("shell", "-c", code)
+        return self.manage("shell", "-c", code)
 
-    def _manage(self, *args: str) -> str:
+    def manage(self, *args: str) -> str:
+        """Run a management command against the site's data; its stdout."""
         result = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), *args],
             env=self.env,

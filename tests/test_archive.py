@@ -142,16 +142,8 @@ class Retired:
 
 
 def traffic(app_id: int, *, visitors: int = VISITORS, seed: int = 7) -> list[StoredEvent]:
-    return list(
-        synthetic.generate(
-            app_id=app_id,
-            epoch=1,
-            config=TRACKED_CONFIG,
-            visitors=visitors,
-            start_ms=START_MS,
-            days=DAYS,
-            seed=seed,
-        )
+    return synthetic.sample(
+        app_id=app_id, first_day=START.date(), days=DAYS, visitors=visitors, seed=seed
     )
 
 
@@ -687,6 +679,7 @@ def test_archived_epochs_are_listed_to_viewers_of_the_app(
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = """
+import datetime
 import json
 from apps_registry import services as apps
 from funnels import services as funnels
@@ -699,9 +692,10 @@ app = apps.app_create(owner=owner, name="Shop", url=ORIGIN, tags=["web"])
 funnels.config_update(app=app, actor=owner, data=CONFIG, version=1)
 tokens.token_issue(app=app, actor=owner)
 app.refresh_from_db()
-events = list(synthetic.generate(
-    app_id=app.pk, epoch=1, config=CONFIG, visitors=VISITORS, start_ms=START_MS, days=DAYS
-))
+events = synthetic.sample(
+    app_id=app.pk, url=ORIGIN, config=CONFIG, visitors=VISITORS,
+    first_day=datetime.datetime.fromtimestamp(START_MS / 1000, datetime.UTC).date(), days=DAYS,
+)
 for start in range(0, len(events), 500):
     get_store().append(events[start : start + 500])
 apps.app_unlock(app=app, actor=owner)

@@ -3,15 +3,13 @@ server process with a real app token, on a single-page test site served from loc
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
+from tests.browser import wait_for
 from tests.live_server import ROOT, LiveSite
 from tests.services import required_service
 
@@ -55,15 +53,6 @@ PAGE = """<!doctype html>
   <script async src="SNIPPET_URL" data-token="TOKEN"></script>
 </body></html>
 """
-
-
-def chromium_path() -> str:
-    configured = os.environ.get("DATALAB_TEST_CHROMIUM")
-    if configured:
-        return configured
-    if Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium"
-    return required_service("DATALAB_TEST_CHROMIUM", "Chromium")
 
 
 class CustomerSite:
@@ -114,27 +103,6 @@ def sites(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
 def stored(server: LiveSite) -> list[dict]:
     path = server.data_dir / "events.sqlite3"
     if not path.exists():
@@ -143,16 +111,6 @@ def stored(server: LiveSite) -> list[dict]:
         conn.row_factory = sqlite3.Row
         rows = conn.execute("SELECT * FROM events ORDER BY ts, event_id").fetchall()
     return [dict(row) for row in rows]
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    return predicate()
 
 
 def paths_of(events: list[dict], kind: str) -> list[str]:

@@ -3,7 +3,7 @@
 import pytest
 
 from apps_registry import services as app_services
-from demo.traffic import DEMO_CONFIG
+from demo.shop import DEMO_CONFIG
 from funnels.selectors import config_for_epoch
 from outbox.models import DomainEvent
 from tokens import services as token_services

@@ -8,6 +8,7 @@ reachable node its tests are skipped, except under CI=true, where they fail.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import random
@@ -151,6 +152,15 @@ def cassandra_store(_shared_cassandra_store, cassandra_node):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def first_entries_of(in_order, stage: int) -> dict[str, int]:
+    """visitor -> ts of their first event (of events in time order) that reached `stage`."""
+    entries: dict[str, int] = {}
+    for event in in_order:
+        if stage in event.stages:
+            entries.setdefault(event.visitor_id, event.ts)
+    return entries
 
 
 def ids(events) -> set[str]:
@@ -434,10 +444,7 @@ def test_any_sequence_of_appends_matches_a_brute_force_model(store, data):
     assert list(store.events(app, EPOCH)) == in_order
     assert store.count_events(app, EPOCH) == len(in_order)
     for stage in range(3):
-        first_entries: dict[str, int] = {}
-        for event in in_order:
-            if stage in event.stages:
-                first_entries.setdefault(event.visitor_id, event.ts)
+        first_entries = first_entries_of(in_order, stage)
         assert store.stage_visitors(app, EPOCH, stage) == first_entries
         window = (T0 + MS_PER_DAY // 2, T0 + 2 * MS_PER_DAY)
         in_window = sum(1 for ts in first_entries.values() if window[0] <= ts < window[1])
@@ -465,6 +472,28 @@ def test_columns_hold_each_stored_event_once_in_time_then_id_order(store):
     assert (columns.ts[1:] >= columns.ts[:-1]).all()
 
 
+def test_an_import_stores_what_appends_would_once_alongside_appended_events(store):
+    events = synthetic_traffic(APP)
+    half = len(events) // 2
+    store.append(events[:300])  # pending (SQLite) when the import comes
+    first = store.import_events(events[100:half])
+    again = store.import_events(events[half - 50 :] + events[half - 50 :][:20])  # overlaps
+
+    assert first.new_ids == ids(events[300:half]) and first.duplicate_ids == ids(events[100:300])
+    assert again.new_ids == ids(events[half:]) and again.duplicate_ids == ids(
+        events[half - 50 : half]
+    )
+    in_order = sorted(events, key=lambda e: (e.ts, e.event_id))
+    assert store.count_events(APP, EPOCH) == len(events)
+    assert list(store.events(APP, EPOCH)) == in_order
+    for stage in range(4):
+        assert store.stage_visitors(APP, EPOCH, stage) == first_entries_of(in_order, stage)
+    latest = {event.visitor_id: (event.session_id, event.ts) for event in in_order}
+    assert store.last_seen(APP, EPOCH, list(latest)) == latest
+    columns = store.columns(APP, EPOCH, TRAFFIC_START - MS_PER_DAY, TRAFFIC_START + 5 * MS_PER_DAY)
+    assert column_rows(columns) == column_rows(Columns.from_rows(in_order))
+
+
 def test_ping_answers_when_up(store):
     store.ping()
 
@@ -477,18 +506,9 @@ STAGE_NAMES = ["Landing", "Product", "Buy", "Signup"]  # tests.conftest.TRACKED_
 
 def synthetic_traffic(app_id: int) -> list[StoredEvent]:
     from demo import traffic as synthetic
-    from tests.conftest import TRACKED_CONFIG
 
-    return list(
-        synthetic.generate(
-            app_id=app_id,
-            epoch=EPOCH,
-            config=TRACKED_CONFIG,
-            visitors=150,
-            start_ms=TRAFFIC_START,
-            days=3,
-        )
-    )
+    first_day = dt.datetime.fromtimestamp(TRAFFIC_START / 1000, dt.UTC).date()
+    return synthetic.sample(app_id=app_id, epoch=EPOCH, first_day=first_day, days=3, visitors=150)
 
 
 def append_in_groups(store, events: list[StoredEvent], size: int = 500) -> None:

@@ -13,7 +13,7 @@ from apps_registry import services as app_services
 from datalab.routing import websocket_urlpatterns
 from ingest import constants as c
 from ingest.models import DroppedEvents
-from tests.conftest import APP_ORIGIN
+from tests.conftest import APP_ORIGIN, TRACKED_CONFIG
 from tokens import services as token_services
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -139,7 +139,7 @@ async def test_hello_names_click_selectors_tracked_elements_and_limits(tracked_a
 
     config = hello["config"]
     assert set(config["clicks"]) == {"#buy", "#pricing a.cta"}
-    assert config["elements"] == [{"name": "Pricing CTA", "selector": "#pricing a.cta"}]
+    assert config["elements"] == TRACKED_CONFIG["elements"]
     assert config["max_batch"] == 100 and config["flush_ms"] == 1000
     assert config["max_frame_bytes"] == 65536
     await comm.disconnect()

@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import statistics
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from apps_registry import services as app_services
 from demo import traffic as synthetic
 from insights.funnel import visitor_reach
 from tests import insights_reference as ref
-from tests.conftest import TRACKED_CONFIG
+from tests.conftest import APP_ORIGIN, TRACKED_CONFIG
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +27,13 @@ END_MS = START_MS + DAYS * 86_400_000
 
 @pytest.fixture
 def traffic(tracked_app, event_store):
-    events = list(
-        synthetic.generate(
-            app_id=tracked_app.pk,
-            epoch=1,
-            config=TRACKED_CONFIG,
-            visitors=250,
-            start_ms=START_MS,
-            days=DAYS,
-        )
+    events = synthetic.sample(
+        app_id=tracked_app.pk,
+        url=APP_ORIGIN,
+        first_day=START.date(),
+        days=DAYS,
+        visitors=250,
+        first_party_ids=True,  # people who come back on other days: range uniques are not sums
     )
     for start in range(0, len(events), 500):
         event_store.append(events[start : start + 500])
@@ -204,24 +203,28 @@ def test_elements_report_hovers_clicks_and_median_hover_time(
 ):
     body = get(client_for(owner), tracked_app, "elements")
 
-    hovers = [e for e in ref.in_range(traffic, START_MS, END_MS) if e.type == "element"]
-    clicks = sorted(e.duration_ms for e in hovers if e.action == "click")
-    (row,) = body["results"]
-    assert row["name"] == "Pricing CTA"
-    assert (row["hovers"], row["clicks"]) == (len(hovers), len(clicks))
-    assert row["click_through_rate"] == round(len(clicks) / len(hovers), 4)
-    import statistics
-
-    assert row["median_hover_ms_before_click"] == statistics.median(clicks)
+    names = [element["name"] for element in TRACKED_CONFIG["elements"]]
+    assert [row["name"] for row in body["results"]] == names
+    for row in body["results"]:
+        hovers = [
+            e
+            for e in ref.in_range(traffic, START_MS, END_MS)
+            if e.type == "element" and e.name == row["name"]
+        ]
+        clicks = sorted(e.duration_ms for e in hovers if e.action == "click")
+        assert hovers and clicks, "the generated traffic hovers and clicks every element"
+        assert (row["hovers"], row["clicks"]) == (len(hovers), len(clicks))
+        assert row["click_through_rate"] == round(len(clicks) / len(hovers), 4)
+        assert row["median_hover_ms_before_click"] == statistics.median(clicks)
 
 
 def test_live_shows_visitors_of_the_last_five_minutes(tracked_app, event_store, owner, client_for):
     import time
 
     now = int(time.time() * 1000)
-    generated = synthetic.generate(
-        app_id=tracked_app.pk, epoch=1, config=TRACKED_CONFIG, visitors=8,
-        start_ms=now, days=1, seed=3,
+    generated = synthetic.sample(
+        app_id=tracked_app.pk, url=APP_ORIGIN, visitors=8, days=1, seed=3,
+        first_day=dt.datetime.fromtimestamp(now / 1000, dt.UTC).date(),
     )  # fmt: skip
     # spread over the last 8 minutes: some inside the 5-minute window, some before it
     recent = [

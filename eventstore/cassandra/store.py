@@ -15,6 +15,7 @@ How `append` stays exact without multi-partition transactions, whatever is re-se
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 from collections import defaultdict
@@ -32,6 +33,9 @@ from .derived import Current, DerivedRows
 from .statements import COLUMNS, Statements, cql_date, day_of
 
 logger = logging.getLogger(__name__)
+
+IMPORT_GROUP = 500  # events per append of an import, as the writer groups them
+IMPORT_APPENDS = 4  # appends of an import in flight at once
 
 CONCURRENCY = 64  # requests in flight per call
 IN_CHUNK = 100  # keys per `IN ?` read
@@ -216,6 +220,17 @@ class CassandraEventStore(EventStore):
             self.derived.write([*stored.values(), *new], current, also=raw_rows)
         new_keys = frozenset(event.key for event in new)
         return AppendResult(new_keys=new_keys, duplicate_keys=frozenset(first) - new_keys)
+
+    def import_events(self, events: Sequence[StoredEvent]) -> AppendResult:
+        """Appends of IMPORT_GROUP events, IMPORT_APPENDS of them at a time: each waits on its
+        round trips, and appends of disjoint events may run together (as from several server
+        processes)."""
+        groups = [events[i : i + IMPORT_GROUP] for i in range(0, len(events), IMPORT_GROUP)]
+        with concurrent.futures.ThreadPoolExecutor(IMPORT_APPENDS) as pool:
+            results = list(pool.map(self.append, groups))
+        new = frozenset().union(*(result.new_keys for result in results))
+        duplicates = frozenset().union(*(result.duplicate_keys for result in results))
+        return AppendResult(new_keys=new, duplicate_keys=duplicates - new)
 
     def _read_before_write(
         self, events: list[StoredEvent]

@@ -94,6 +94,9 @@ SELECT p.app_id, p.epoch, p.day, {", ".join("e." + name for name in ScanRow._fie
 FROM pending p CROSS JOIN events e ON e.app_id = p.app_id AND e.epoch = p.epoch
 AND e.day = p.day AND e.ts = p.ts AND e.event_id = p.event_id
 """
+SELECT_KEYS = """
+SELECT event_id FROM events WHERE app_id = ? AND epoch = ? AND day = ? AND ts BETWEEN ? AND ?
+"""
 INSERT_PENDING = "INSERT INTO pending (app_id, epoch, day, ts, event_id) VALUES (?, ?, ?, ?, ?)"
 DELETE_PENDING = """
 DELETE FROM pending WHERE app_id = ? AND epoch = ? AND day = ? AND ts = ? AND event_id = ?

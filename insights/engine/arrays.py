@@ -15,7 +15,7 @@ DENSE_CELLS = 30_000_000  # (group x member) pairs counted with a boolean matrix
 
 
 def ratio(part: float, whole: float) -> float:
-    return round(part / whole, 4) if whole else 0.0
+    return round(float(part) / float(whole), 4) if whole else 0.0  # Python's rounding
 
 
 def median(values: Sequence) -> float | int | None:

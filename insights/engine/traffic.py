@@ -51,7 +51,11 @@ def pages(scan: Scan) -> list[dict]:
             "path": table[code],
             "pageviews": int(views[code]),
             "visitors": int(visitors[code]),
-            "avg_seconds": round(seconds[code] / timed[code] / 1000, 1) if timed[code] else None,
+            # Python floats: numpy rounds ties of the binary value (37.55 -> 37.6), Python
+            # rounds the value itself (37.549999... -> 37.5)
+            "avg_seconds": round(float(seconds[code]) / int(timed[code]) / 1000, 1)
+            if timed[code]
+            else None,
             "entries": int(entries[code]),
             "exits": int(exits[code]),
         }

@@ -1,0 +1,101 @@
+"""`generate_traffic` into each store, next to its two halves measured in the same run.
+
+Method: for each store, a fresh temporary data directory (and, for Cassandra, a fresh keyspace on
+the configured node), an owner and a locked app with the demo shop's configuration made through
+the real services; then, on the same traffic (N events over 30 days, seed 7):
+- generation alone: `demo.traffic.generate` in this process, nothing stored (the baseline of
+  what the generator costs);
+- the store alone: the same events, generated beforehand, given to `import_events` day by day
+  (the baseline of what storing costs);
+- `traffic_generate` end to end (what the command runs), with 1 process and with `--jobs`
+  processes, each time into an empty partition (the app's epoch is bumped by unlocking and
+  locking again between runs).
+Prints events/s and the load average before and after.
+
+    .venv/bin/python -m bench.generate_traffic [--events 1000000] [--store sqlite|cassandra|both]
+        [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run_store(store: str, events: int, jobs: int) -> None:
+    from bench.insights import setup
+
+    with tempfile.TemporaryDirectory() as tmp:
+        setup(tmp, store)
+        from apps_registry import services as apps
+        from demo import services, traffic
+        from demo.shop import DEMO_CONFIG
+        from eventstore import get_store
+        from funnels import services as funnels
+        from orgs.services import user_create_verified
+        from tokens import services as tokens
+
+        owner = user_create_verified(email="owner@bench.test", password="bench-password-1")
+        app = apps.app_create(owner=owner, name="Bench", url="https://shop.acme.test", tags=["b"])
+        funnels.config_update(app=app, actor=owner, data=DEMO_CONFIG, version=1)
+        tokens.token_issue(app=app, actor=owner)
+        app.refresh_from_db()
+        end = dt.date.today() - dt.timedelta(days=1)
+        site = services.site_of(app)
+        dates = [end - dt.timedelta(days=29 - i) for i in range(30)]
+        people = traffic.plan(site, dates, events=events)
+        print(f"store={store} load before: {os.getloadavg()[0]:.2f}")
+
+        gc.disable()
+        began = time.perf_counter()
+        days = [traffic.generate_day(site, d, n) for d, n in zip(dates, people, strict=True)]
+        made = sum(len(day.events) for day in days)
+        report("generation alone (1 process)", made, time.perf_counter() - began)
+        began = time.perf_counter()
+        for day in days:
+            get_store().import_events(day.events)
+        report("store alone: import_events (1 process)", made, time.perf_counter() - began)
+        del days
+        gc.enable()
+        gc.collect()
+
+        for label, processes in (("1 process", 1), (f"{jobs} processes", jobs)):
+            apps.app_unlock(app=app, actor=owner)  # a new, empty epoch
+            tokens.token_issue(app=app, actor=owner)
+            app.refresh_from_db()
+            done = services.traffic_generate(app=app, events=events, end=end, jobs=processes)
+            report(f"generate_traffic end to end ({label})", done.new, done.seconds)
+        print(f"store={store} load after: {os.getloadavg()[0]:.2f}")
+
+
+def report(what: str, count: int, seconds: float) -> None:
+    print(f"  {what:45} {count:>10,} events {seconds:7.1f} s {count / seconds:>10,.0f} events/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--store", default="sqlite", choices=["sqlite", "cassandra", "both"])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_store(args.store, args.events, args.jobs)
+        return
+    for store in ("sqlite", "cassandra") if args.store == "both" else (args.store,):
+        # one process per store: Django reads the store's settings once
+        subprocess.run(
+            [sys.executable, "-m", "bench.generate_traffic", "--child", "--store", store,
+             "--events", str(args.events), "--jobs", str(args.jobs)],
+            check=True,
+        )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

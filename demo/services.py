@@ -1,0 +1,223 @@
+"""Writes of the demo app: generated traffic for an app, and the demo organization and shop."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connections, transaction
+
+from accounts.models import User
+from apps_registry import services as app_services
+from apps_registry.models import App
+from datalab.errors import DomainError
+from eventstore import get_store
+from funnels import services as funnel_services
+from funnels.selectors import frozen_config
+from orgs import services as org_services
+from tokens import services as token_services
+
+from . import traffic, workers
+from .constants import DEMO_APP, DEMO_COLLEAGUE, DEMO_OWNER, DEMO_PASSWORD, DEMO_PATH
+from .days import DayWritten, write_day
+from .selectors import demo_app
+from .shop import demo_config
+from .site import Site
+
+MAX_DAYS = 366
+IMPORT_GROUP = 50_000  # events per import transaction
+
+
+class TrafficRefused(DomainError):
+    """Traffic cannot be generated for this app, or not that much (the message says why)."""
+
+    status_code = 409
+    default_code = "traffic_refused"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What `traffic_generate` did."""
+
+    app: App
+    epoch: int
+    first_day: dt.date
+    last_day: dt.date
+    new: int
+    duplicates: int
+    visitors: int
+    sessions: int
+    seconds: float
+
+    def summary(self) -> str:
+        rate = (self.new + self.duplicates) / self.seconds if self.seconds else 0
+        again = f" ({self.duplicates:,} were stored already)" if self.duplicates else ""
+        return (
+            f'wrote {self.new:,} events{again} for app {self.app.pk} "{self.app.name}" epoch '
+            f"{self.epoch}: {self.visitors:,} daily visitors, {self.sessions:,} sessions, "
+            f"{self.first_day} to {self.last_day}, in {self.seconds:.1f} s ({rate:,.0f} events/s)"
+        )
+
+
+def site_of(app: App) -> Site:
+    """The site traffic is generated for: the app's URL and its current epoch's frozen
+    configuration. Refuses an app without a token (its configuration is not frozen)."""
+    config = frozen_config(app.pk, app.epoch) if app.locked else None
+    if config is None:
+        raise TrafficRefused(
+            f'App {app.pk} "{app.name}" has no token: issue one first (it freezes the '
+            "configuration that traffic is generated for).",
+            code="app_not_locked",
+        )
+    return Site(
+        app_id=app.pk,
+        epoch=app.epoch,
+        url=app.url,
+        config=config,
+        timezone=app.timezone,
+        first_party_ids=app.allow_visitor_id,
+    )
+
+
+def traffic_generate(
+    *,
+    app: App,
+    events: int | None = None,
+    visitors: int | None = None,
+    days: int = 30,
+    seed: int = 7,
+    end: dt.date | None = None,
+    jobs: int = 1,
+    on_day: Callable[[DayWritten], None] | None = None,
+) -> Generated:
+    """Generate `days` days of traffic ending on `end` (default: today in the app's time zone)
+    for the app's current epoch, with about `events` events or `visitors` visitors, and store
+    it through the event store. `jobs` processes generate days in parallel. Generating the same
+    days again stores nothing twice."""
+    if not 1 <= days <= MAX_DAYS:
+        raise TrafficRefused(f"days must be 1 to {MAX_DAYS}.", code="days_out_of_range")
+    site = site_of(app)
+    end = end or dt.datetime.now(ZoneInfo(app.timezone)).date()
+    first = end - dt.timedelta(days=days - 1)
+    dates = [first + dt.timedelta(days=offset) for offset in range(days)]
+    people = traffic.plan(site, dates, events=events, visitors=visitors, seed=seed)
+    _check_space(round(sum(people) * traffic.events_per_person(site)))
+    started = time.perf_counter()
+    plan = list(zip(dates, people, strict=True))
+    written = list(_write_days(site, plan, seed, jobs, on_day or (lambda _: None)))
+    return Generated(
+        app=app,
+        epoch=site.epoch,
+        first_day=first,
+        last_day=end,
+        new=sum(day.new for day in written),
+        duplicates=sum(day.duplicates for day in written),
+        visitors=sum(day.visitors for day in written),
+        sessions=sum(day.sessions for day in written),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _check_space(events: int) -> None:
+    store = get_store()
+    needed, free = events * store.bytes_per_event, store.free_bytes()
+    if store.bytes_per_event and free is not None and needed * 1.2 > free:
+        raise TrafficRefused(
+            f"About {events:,} events need about {needed / 1e9:.1f} GB in the event store, "
+            f"and its disk has {free / 1e9:.1f} GB free: ask for fewer.",
+            code="not_enough_space",
+        )
+
+
+def _write_days(
+    site: Site,
+    plan: list[tuple[dt.date, int]],
+    seed: int,
+    jobs: int,
+    on_day: Callable[[DayWritten], None],
+) -> Iterable[DayWritten]:
+    if jobs <= 1 or len(plan) == 1:
+        for day, people in plan:
+            written = write_day(site, day, people, seed)
+            on_day(written)
+            yield written
+        return
+    connections.close_all()  # nothing of the parent's connections may cross into a child
+    context = multiprocessing.get_context("spawn")
+    stores = {
+        "EVENT_STORE": settings.EVENT_STORE,
+        "EVENT_STORE_SQLITE_PATH": settings.EVENT_STORE_SQLITE_PATH,
+        "CASSANDRA": settings.CASSANDRA,
+    }
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=workers.start,
+        initargs=(stores,),
+    ) as pool:
+        futures = [pool.submit(workers.write_day, site, day, people, seed) for day, people in plan]
+        for future in concurrent.futures.as_completed(futures):
+            written = future.result()
+            on_day(written)
+            yield written
+
+
+# -- the demo -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo organization's people and app."""
+
+    owner: User
+    colleague: User
+    app: App
+    created: bool
+
+
+def demo_setup(*, public_url: str, timezone: str = "UTC") -> Demo:
+    """The demo organization (owner and colleague), its public app "Demo shop" at
+    `public_url`/demo/ with a four-stage funnel, a campaign and two tracked elements, and its
+    token. Idempotent: what exists is kept."""
+    with transaction.atomic():
+        owner = _demo_user(*DEMO_OWNER)
+        colleague = _demo_user(*DEMO_COLLEAGUE)
+        app = demo_app()
+        created = app is None
+        if created:
+            app = _demo_app(owner, url=f"{public_url.rstrip('/')}{DEMO_PATH}", timezone=timezone)
+    return Demo(owner=owner, colleague=colleague, app=app, created=created)
+
+
+def _demo_user(email: str, first_name: str, last_name: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = org_services.user_create_verified(
+            email=email, password=DEMO_PASSWORD, first_name=first_name, last_name=last_name
+        )
+    return user
+
+
+def _demo_app(owner: User, *, url: str, timezone: str) -> App:
+    app = app_services.app_create(
+        owner=owner,
+        name=DEMO_APP,
+        url=url,
+        tags=["demo", "shop"],
+        description="A small shop served by datalab itself, with generated traffic.",
+        is_public=True,
+        timezone=timezone,
+        allow_visitor_id=False,
+    )
+    base = urlsplit(url).path
+    funnel_services.config_update(app=app, actor=owner, data=demo_config(base=base), version=1)
+    token_services.token_issue(app=app, actor=owner)
+    app.refresh_from_db()
+    return app
