@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from datalab import views
@@ -25,5 +25,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("healthz", views.healthz, name="healthz"),
     path("demo/", include("demo.urls")),
-    path("", views.dashboard, name="dashboard"),
+    # The dashboard's routes (history mode): every other path answers the single-page app,
+    # which shows its own "not found". /api/, /admin/, /static/, /ws/ keep their answers.
+    re_path(r"^(?!api/|admin/|static/|ws/|healthz$|demo/)", views.dashboard, name="dashboard"),
 ]

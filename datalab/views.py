@@ -17,7 +17,8 @@ def healthz(request) -> JsonResponse:
 
 @require_GET
 def dashboard(request) -> HttpResponse:
-    """The Vue dashboard's entry page once built (static/dist), else a plain start page."""
+    """The Vue dashboard's entry page once built (static/dist), else a plain start page; at
+    every client route (`/apps/3/funnel?...`), so that links and reloads work."""
     index = settings.BASE_DIR / "static" / "dist" / "index.html"
     if index.is_file():
         return HttpResponse(index.read_text(), content_type="text/html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -57,6 +58,13 @@ class InsightQuery:
                 result.append(bucket)
             utc += step if self.hourly else dt.timedelta(hours=1)
         return result
+
+    def previous(self) -> InsightQuery:
+        """The period of the same length just before this one (the same filters)."""
+        length = self.last_day - self.first_day + dt.timedelta(days=1)
+        return dataclasses.replace(
+            self, first_day=self.first_day - length, last_day=self.last_day - length
+        )
 
     def label(self, bucket_ms: int) -> str:
         local = dt.datetime.fromtimestamp(bucket_ms / 1000, self.tz)

@@ -6,6 +6,7 @@ Only users who may view the app get here (views resolve the app through `app_vis
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from eventstore import get_store
 from funnels.selectors import config_for_epoch
 from insights import engine
-from insights.query import InsightQuery
+from insights.query import InsightQuery, parse_query
 
 LIVE_WINDOW_MS = 5 * 60 * 1000
 
@@ -34,15 +35,44 @@ def _funnel_config(q: InsightQuery) -> dict:
     return config_for_epoch(q.app, q.epoch)["funnel"]
 
 
-def overview(q: InsightQuery) -> dict:
+def overview(q: InsightQuery, *, compare: bool = False) -> dict:
+    """The KPIs and their series; with `compare`, the KPIs of the previous period too."""
     buckets = q.buckets()
     result = engine.overview(_scan(q, *SESSIONS), buckets)
     result["series"] = [
-        {"t": q.label(bucket), "pageviews": views, "visitors": visitors}
-        for bucket, (views, visitors) in zip(buckets, result["series"], strict=True)
+        {"t": q.label(bucket), **point}
+        for bucket, point in zip(buckets, result["series"], strict=True)
     ]
     result["interval"] = "hour" if q.hourly else "day"
+    if compare:
+        before = q.previous()
+        kpis = engine.overview(_scan(before, *SESSIONS), [])
+        del kpis["series"]
+        result["previous"] = {
+            "from": before.first_day.isoformat(),
+            "to": before.last_day.isoformat(),
+            **kpis,
+        }
     return result
+
+
+def apps_today(apps) -> list[dict]:
+    """Per app: today's visitors and page views (in the app's time zone) and its visitors of
+    the last five minutes; for the apps list."""
+    results = []
+    for app in apps:
+        today = parse_query(app, {})
+        today = dataclasses.replace(today, first_day=today.last_day)
+        scan = _scan(today, *SESSIONS)
+        results.append(
+            {
+                "app": app.pk,
+                "visitors_today": scan.visitors(),
+                "pageviews_today": int(np.count_nonzero(scan.is_pv)),
+                "visitors_now": _visitors_now(today),
+            }
+        )
+    return results
 
 
 def pages(q: InsightQuery) -> dict:
@@ -118,6 +148,15 @@ def journeys(q: InsightQuery, *, start: str | None, steps: int, direction: str) 
 def elements(q: InsightQuery) -> dict:
     names = [element["name"] for element in config_for_epoch(q.app, q.epoch)["elements"]]
     return {"results": engine.elements(_scan(q, "type", "name", "action", "duration_ms"), names)}
+
+
+def _visitors_now(q: InsightQuery) -> int:
+    now_ms = int(time.time() * 1000)
+    store = get_store()
+    rows = store.columns(
+        q.app.pk, q.epoch, now_ms - LIVE_WINDOW_MS, now_ms + 60_000, ["visitor_id"]
+    )
+    return int(np.unique(rows.codes["visitor_id"]).size)
 
 
 def live(q: InsightQuery, *, now_ms: int | None = None) -> dict:

@@ -15,6 +15,13 @@ _ROUTES = {
 }
 
 urlpatterns = [
-    path(f"apps/<int:app_id>/insights/{name}", view.as_view(), name=f"insights-{name}")
-    for name, view in _ROUTES.items()
+    path("apps/summary", views.AppsSummaryView.as_view(), name="apps-summary"),
+    *(
+        path(
+            f"apps/<int:app_id>/insights/{name}",
+            view.as_view(name=name),
+            name=f"insights-{name}",
+        )
+        for name, view in _ROUTES.items()
+    ),
 ]

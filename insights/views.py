@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps_registry.selectors import app_visible_to
+from apps_registry.selectors import app_visible_to, apps_visible_to
 from datalab.errors import InvalidInput
 from insights import selectors
 from insights.query import parse_query
@@ -16,6 +17,7 @@ from insights.renderers import CSVRenderer
 
 class InsightView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
+    name = ""  # the report's name, in the CSV file name
 
     def answer(self, request, app_id) -> dict:
         raise NotImplementedError
@@ -30,8 +32,21 @@ class InsightView(APIView):
         self.query = parse_query(app, request.query_params)
         body = self.answer(request, app_id)
         if getattr(request.accepted_renderer, "format", "") == "csv":
-            return Response(self.table(body))
+            return Response(self.table(body), headers={"Content-Disposition": self._file(app)})
         return Response(body)
+
+    def _file(self, app) -> str:
+        q = self.query
+        name = slugify(app.name) or f"app-{app.pk}"
+        report = self.name.replace("/", "-")
+        return f'attachment; filename="{name}-{report}-{q.first_day}-{q.last_day}.csv"'
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error is JSON, also when CSV was asked for: the one error shape everywhere.
+        if response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def _int(request, name: str, default: int, low: int, high: int) -> int:
@@ -45,7 +60,10 @@ def _int(request, name: str, default: int, low: int, high: int) -> int:
 
 class OverviewView(InsightView):
     def answer(self, request, app_id):
-        return selectors.overview(self.query)
+        compare = request.query_params.get("compare", "")
+        if compare not in ("", "previous"):
+            raise InvalidInput("compare is previous.", fields={"compare": ["Use previous."]})
+        return selectors.overview(self.query, compare=compare == "previous")
 
     def table(self, body):
         return body["series"]
@@ -118,3 +136,11 @@ class LiveView(InsightView):
 
     def table(self, body):
         return body["events"]
+
+
+class AppsSummaryView(APIView):
+    """GET /api/v1/apps/summary: today's figures of every app the user sees (the apps list)."""
+
+    @extend_schema(responses=dict)
+    def get(self, request):
+        return Response({"results": selectors.apps_today(apps_visible_to(request.user))})

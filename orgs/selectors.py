@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from orgs.models import Membership, Organization
@@ -36,6 +36,17 @@ def colleagues_of(user: User) -> QuerySet[User]:
         .exclude(pk=user.pk)
         .order_by("first_name", "last_name", "email")
     )
+
+
+def colleagues_matching(user: User, search: str, *, limit: int = 20) -> QuerySet[User]:
+    """Colleagues whose e-mail address or name contains `search` (any case), at most `limit`."""
+    words = search.split()
+    colleagues = colleagues_of(user)
+    for word in words:
+        colleagues = colleagues.filter(
+            Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        )
+    return colleagues[:limit]
 
 
 def are_colleagues(a: User, b: User) -> bool:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("auth/logout", LogoutView.as_view(), name="auth-logout"),
     path("me", views.MeView.as_view(), name="me"),
     path("org", views.OrganizationView.as_view(), name="org"),
+    path("org/colleagues", views.ColleagueSearchView.as_view(), name="org-colleagues"),
 ]

@@ -1,6 +1,6 @@
 """Registration, e-mail verification, the profile and the organization page."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -93,4 +93,22 @@ class OrganizationView(APIView):
                 "organization": OrganizationOutput(organization).data,
                 "colleagues": UserOutput(selectors.colleagues_of(request.user), many=True).data,
             }
+        )
+
+
+class ColleagueSearchView(APIView):
+    """GET /api/v1/org/colleagues?search=ann: verified colleagues to invite (20 at most)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, required=False)],
+        responses=UserOutput(many=True),
+    )
+    def get(self, request):
+        if selectors.organization_of(request.user) is None:
+            raise Forbidden(
+                "Confirm your e-mail address to see your organization.", code="not_verified"
+            )
+        search = request.query_params.get("search", "")[:100]
+        return Response(
+            UserOutput(selectors.colleagues_matching(request.user, search), many=True).data
         )

@@ -61,20 +61,36 @@ def counted(events, filters):
 def overview(events, filters=None):
     table = session_table(events)
     events = counted(events, filters or {})
-    with_views = [s for s in table.values() if s["views"]]
-    durations = [
-        (max(e.ts for e in s["events"]) - min(e.ts for e in s["events"])) / 1000
-        for s in table.values()
-    ]
     return {
         "pageviews": sum(1 for e in events if e.type == "pageview"),
         "visitors": len({e.visitor_id for e in events}),
-        "sessions": len(table),
+        **session_kpis(list(table.values())),
+    }
+
+
+def session_kpis(sessions):
+    """Sessions, bounce rate and average duration of some sessions of `session_table`."""
+    with_views = [s for s in sessions if s["views"]]
+    durations = [
+        (max(e.ts for e in s["events"]) - min(e.ts for e in s["events"])) / 1000 for s in sessions
+    ]
+    return {
+        "sessions": len(sessions),
         "bounce_rate": round(sum(len(s["views"]) == 1 for s in with_views) / len(with_views), 4)
         if with_views
         else 0.0,
         "avg_session_seconds": round(sum(durations) / len(durations), 1) if durations else 0.0,
     }
+
+
+def sessions_by_start(events, bounds):
+    """`session_kpis` of the sessions starting in each bucket (bounds: bucket starts, ms)."""
+    table = session_table(events).values()
+    edges = [*bounds, float("inf")]
+    return [
+        session_kpis([s for s in table if lo <= s["events"][0].ts < hi])
+        for lo, hi in itertools.pairwise(edges)
+    ]
 
 
 def pages(events, filters=None):

@@ -59,6 +59,21 @@ def test_overview_matches_the_reference(traffic, tracked_app, owner, client_for,
     assert {k: body[k] for k in expected} == expected
     assert body["interval"] == "day" and len(body["series"]) == DAYS
     assert sum(point["pageviews"] for point in body["series"]) == expected["pageviews"]
+    days = [START_MS + day * 86_400_000 for day in range(DAYS)]
+    by_start = ref.sessions_by_start(events, days)
+    assert [{k: point[k] for k in by_start[0]} for point in body["series"]] == by_start
+
+
+def test_the_previous_period_comes_along_when_asked(traffic, tracked_app, owner, client_for):
+    body = get(
+        client_for(owner), tracked_app, "overview", compare="previous",
+        **{"from": "2026-10-06", "to": "2026-10-10"},
+    )  # fmt: skip
+
+    previous_start = START_MS  # 2026-10-01 .. 2026-10-05
+    expected = ref.overview(ref.in_range(traffic, previous_start, previous_start + 5 * 86_400_000))
+    assert body["previous"] == {"from": "2026-10-01", "to": "2026-10-05", **expected}
+    assert "previous" not in get(client_for(owner), tracked_app, "overview")
 
 
 def test_daily_visitors_are_not_summed_into_the_range(traffic, tracked_app, owner, client_for):
@@ -251,6 +266,9 @@ def test_csv_export_of_pages(traffic, tracked_app, owner, client_for):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == (
+        'attachment; filename="shop-pages-2026-10-01-2026-10-10.csv"'
+    )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     expected = ref.pages(ref.in_range(traffic, START_MS, END_MS))
     assert [r["path"] for r in rows] == [r["path"] for r in expected]
@@ -266,6 +284,42 @@ def test_every_endpoint_answers_csv(tracked_app, owner, client_for, name):
     response = client_for(owner).get(f"/api/v1/apps/{tracked_app.pk}/insights/{name}?format=csv")
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+
+
+def test_an_error_is_json_also_when_csv_was_asked_for(tracked_app, owner, client_for, stranger):
+    url = f"/api/v1/apps/{tracked_app.pk}/insights/pages"
+
+    bad = client_for(owner).get(url, {"from": "yesterday", "format": "csv"})
+    hidden = client_for(stranger).get(url, {"format": "csv"})
+
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
+    assert bad.json()["error"]["fields"] == {"from": ["Enter a date as YYYY-MM-DD."]}
+    assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "not_found"
+
+
+def test_the_apps_summary_gives_todays_figures_of_the_apps_a_user_sees(
+    tracked_app, event_store, owner, stranger, client_for
+):
+    import time
+
+    now = int(time.time() * 1000)
+    today = dt.datetime.fromtimestamp(now / 1000, dt.UTC).date()
+    generated = [
+        e for e in synthetic.sample(app_id=tracked_app.pk, first_day=today, days=1, visitors=40)
+        if e.ts <= now
+    ]  # fmt: skip
+    recent = [dataclasses.replace(e, ts=now - 60_000) for e in generated[-5:]]
+    event_store.append(generated[:-5] + recent)
+
+    body = client_for(owner).get("/api/v1/apps/summary").json()
+
+    assert body == {"results": [{
+        "app": tracked_app.pk,
+        "visitors_today": len({e.visitor_id for e in generated}),
+        "pageviews_today": sum(e.type == "pageview" for e in generated),
+        "visitors_now": len({e.visitor_id for e in recent}),
+    }]}  # fmt: skip
+    assert client_for(stranger).get("/api/v1/apps/summary").json() == {"results": []}
 
 
 @pytest.mark.parametrize("role", ["colleague", "stranger", "unverified_colleague"])

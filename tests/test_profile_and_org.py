@@ -53,6 +53,33 @@ def test_other_organization_sees_only_its_own_people(owner, stranger, make_user,
     assert [c["email"] for c in body["colleagues"]] == ["adam@other.test"]
 
 
+def test_colleague_search_finds_verified_colleagues_by_name_or_address(
+    owner, make_user, stranger, client_for
+):
+    make_user("ann.lee@acme.test", first_name="Ann", last_name="Lee")
+    make_user("anna@acme.test", first_name="Anna", last_name="Berg")
+    make_user("annie@acme.test", first_name="Annie", verified=False)
+    make_user("ann@globex.test", first_name="Ann")
+
+    def found(user, search):
+        answer = client_for(user).get("/api/v1/org/colleagues", {"search": search})
+        return [person["email"] for person in answer.json()]
+
+    assert found(owner, "ann") == ["ann.lee@acme.test", "anna@acme.test"]
+    assert found(owner, "ann berg") == ["anna@acme.test"]
+    assert found(owner, "OWNER") == []  # not oneself
+    assert found(stranger, "ann") == []  # nobody of another organization
+
+
+def test_an_unverified_user_cannot_search_colleagues(make_user, client_for):
+    unverified = make_user("new@acme.test", verified=False)
+
+    response = client_for(unverified).get("/api/v1/org/colleagues", {"search": "a"})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "not_verified"
+
+
 def test_login_and_register_are_rate_limited(api, owner, monkeypatch):
     from rest_framework.throttling import ScopedRateThrottle
 

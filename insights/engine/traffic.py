@@ -12,24 +12,39 @@ from .scan import Scan
 
 
 def overview(scan: Scan, bounds: Sequence[int]) -> dict:
-    """`bounds`: the starts (epoch ms, ascending) of the series buckets."""
+    """`bounds`: the starts (epoch ms, ascending) of the series buckets. A session counts in
+    the bucket where it starts."""
     rows, kept = scan.rows, scan.kept
-    with_pages = kept & (scan.views > 0)
-    durations = ((scan.last_ts[kept] - scan.first_ts[kept]) / 1000).tolist()
-    bucket = np.searchsorted(np.asarray(bounds, dtype=np.int64), rows.ts, side="right") - 1
+    bounds = np.asarray(bounds, dtype=np.int64)
+    bucket = np.searchsorted(bounds, rows.ts, side="right") - 1
     inside = bucket >= 0
     views = np.bincount(bucket[inside & scan.is_pv], minlength=len(bounds))
     visitors = distinct_counts(bucket[inside], rows.codes["visitor_id"][inside], len(bounds))
+    sessions = np.flatnonzero(kept)
+    started = np.searchsorted(bounds, scan.first_ts[sessions], side="right") - 1
+    series = [
+        {"pageviews": int(v), "visitors": int(u), **_sessions_kpis(scan, sessions[started == b])}
+        for b, (v, u) in enumerate(zip(views, visitors, strict=True))
+    ]
     return {
         "pageviews": int(np.count_nonzero(scan.is_pv)),
         "visitors": scan.visitors(),
-        "sessions": int(np.count_nonzero(kept)),
-        "bounce_rate": ratio(int(np.count_nonzero(with_pages & (scan.views == 1))),
-                              int(np.count_nonzero(with_pages))),
+        **_sessions_kpis(scan, sessions),
+        "series": series,
+    }
+
+
+def _sessions_kpis(scan: Scan, sessions: np.ndarray) -> dict:
+    """Sessions, bounce rate and average duration of some sessions (codes)."""
+    views = scan.views[sessions]
+    durations = ((scan.last_ts[sessions] - scan.first_ts[sessions]) / 1000).tolist()
+    return {
+        "sessions": len(sessions),
+        "bounce_rate": ratio(int(np.count_nonzero(views == 1)), int(np.count_nonzero(views))),
         "avg_session_seconds": round(math.fsum(durations) / len(durations), 1)
-        if durations else 0.0,
-        "series": [(int(v), int(u)) for v, u in zip(views, visitors, strict=True)],
-    }  # fmt: skip
+        if durations
+        else 0.0,
+    }
 
 
 def pages(scan: Scan) -> list[dict]:
