@@ -7,6 +7,7 @@ import type {
   App,
   AppConfig,
   AppInput,
+  AppSummary,
   AppToken,
   AppUpdate,
   ArchivedEpoch,
@@ -33,6 +34,7 @@ import type {
   Team,
   Technology,
   TokenPair,
+  User,
 } from "./types";
 
 export * from "./types";
@@ -58,10 +60,16 @@ export const getMe = (options?: Signal) => get<Me>("/me", options);
 export const updateMe = (input: ProfileInput) => patch<Me>("/me", input);
 /** 403 `not_verified` until the e-mail address is confirmed. */
 export const getOrganization = (options?: Signal) => get<OrganizationPage>("/org", options);
+/** Verified colleagues whose name or e-mail address contains `search` (20 at most). */
+export const searchColleagues = (search: string, options?: Signal) =>
+  get<User[]>("/org/colleagues", { ...options, query: { search } });
 
 // -- apps -----------------------------------------------------------------------------------------
 
 export const listApps = (options?: Signal) => get<App[]>("/apps", options);
+/** Today's visitors and page views, and visitors now, of every app the user sees. */
+export const getAppsSummary = (options?: Signal) =>
+  get<{ results: AppSummary[] }>("/apps/summary", options);
 export const getApp = (id: number, options?: Signal) => get<App>(`/apps/${id}`, options);
 export const createApp = (input: AppInput) => post<App>("/apps", input);
 export const updateApp = (id: number, changes: AppUpdate) => patch<App>(`/apps/${id}`, changes);
@@ -117,8 +125,12 @@ export type InsightName =
 const insight = <T>(id: number, name: InsightName, query: Query, options?: Signal) =>
   get<T>(`/apps/${id}/insights/${name}`, { ...options, query });
 
-export const getOverview = (id: number, params: InsightParams, options?: Signal) =>
-  insight<Overview>(id, "overview", { ...params }, options);
+/** `compare: "previous"` adds the KPIs of the previous period of the same length. */
+export const getOverview = (
+  id: number,
+  params: InsightParams & { compare?: "previous" },
+  options?: Signal,
+) => insight<Overview>(id, "overview", { ...params }, options);
 export const getPages = (id: number, params: InsightParams, options?: Signal) =>
   insight<Pages>(id, "pages", { ...params }, options);
 export const getTechnology = (id: number, params: InsightParams, options?: Signal) =>

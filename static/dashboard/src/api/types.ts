@@ -231,22 +231,36 @@ export interface InsightParams extends Filters {
   epoch?: number;
 }
 
-export interface SeriesPoint {
-  /** A date (daily series) or an ISO date-time with offset (hourly), in the app's time zone. */
-  t: string;
+/** The overview's figures (of a range, or of one bucket of its series). */
+export interface Kpis {
   pageviews: number;
   visitors: number;
-}
-
-export interface Overview {
-  pageviews: number;
-  visitors: number;
+  /** Sessions in the range; in a series bucket, the sessions that start in it. */
   sessions: number;
-  /** 0 to 1. */
+  /** 0 to 1: sessions with one page view among those with any. */
   bounce_rate: number;
   avg_session_seconds: number;
+}
+
+export interface SeriesPoint extends Kpis {
+  /** A date (daily series) or an ISO date-time with offset (hourly), in the app's time zone. */
+  t: string;
+}
+
+export interface Overview extends Kpis {
   series: SeriesPoint[];
   interval: "hour" | "day";
+  /** With `compare: "previous"`: the period of the same length just before. */
+  previous?: Kpis & { from: string; to: string };
+}
+
+/** GET /apps/summary: today's figures of each app the user sees (in the app's time zone). */
+export interface AppSummary {
+  app: number;
+  visitors_today: number;
+  pageviews_today: number;
+  /** Visitors of the last five minutes. */
+  visitors_now: number;
 }
 
 export interface PageRow {
