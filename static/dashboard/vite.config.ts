@@ -1,7 +1,10 @@
 import vue from "@vitejs/plugin-vue";
 import { defineConfig } from "vite";
 
-const backend = "http://127.0.0.1:8000";
+// `npm run dev` talks to a backend at DATALAB_BACKEND (default: `make run`'s) and listens on
+// DATALAB_DEV_PORT (default 5173), so that several can run side by side.
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const backend = env.DATALAB_BACKEND ?? "http://127.0.0.1:8000";
 const src = decodeURIComponent(new URL("./src", import.meta.url).pathname);
 
 // Built into static/dist, which Django serves under /static/ (and its index.html at /).
@@ -27,7 +30,7 @@ export default defineConfig(({ command }) => ({
     },
   },
   server: {
-    port: 5173,
+    port: Number(env.DATALAB_DEV_PORT ?? 5173),
     strictPort: true,
     proxy: {
       "/api": backend,
