@@ -28,6 +28,10 @@ if [ -f static/package.json ]; then
   (cd static && npm test --silent)
 fi
 
+step "dashboard end to end (Playwright, Chromium, a real server)"
+(cd static/dashboard && DATALAB_TEST_CHROMIUM="$DATALAB_TEST_CHROMIUM" E2E_DATA_DIR="$DATALAB_DATA_DIR/e2e" \
+  npx playwright test)
+
 step "suite on SQLite (every test)"
 "$PY" -m pytest -q -p no:cacheprovider
 
