@@ -17,11 +17,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The dashboard and the snippet are built with npm when their sources exist.
-frontend:
-	@if [ -f static/package.json ]; then \
-		cd static && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build; \
-	fi
+# The dashboard (static/dist) and the snippet (static/client/dist), built with npm only when a
+# source changed since the last build (node_modules installed when the lock file changed).
+FRONTEND_SOURCES := $(shell find static/package.json static/package-lock.json static/client \
+	static/dashboard -path '*/node_modules' -prune -o -path '*/dist' -prune -o \
+	-path static/dashboard/e2e-shots -prune -o -path static/dashboard/e2e-results -prune -o \
+	-type f -print 2>/dev/null)
+FRONTEND_STAMP := static/dist/.built
+
+static/node_modules/.installed: static/package-lock.json
+	cd static && npm ci --no-audit --no-fund
+	@touch $@
+
+$(FRONTEND_STAMP): static/node_modules/.installed $(FRONTEND_SOURCES)
+	cd static && npm run --silent build
+	@touch $@
+
+frontend: $(FRONTEND_STAMP)
 
 run: install frontend
 	$(PY) manage.py migrate --noinput
