@@ -6,6 +6,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from datalab.security import content_security_policy
+
 
 @require_GET
 def healthz(request) -> JsonResponse:
@@ -16,6 +18,7 @@ def healthz(request) -> JsonResponse:
 
 
 @require_GET
+@content_security_policy
 def dashboard(request) -> HttpResponse:
     """The Vue dashboard's entry page once built (static/dist), else a plain start page; at
     every client route (`/apps/3/funnel?...`), so that links and reloads work."""

@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from datalab.security import POLICY
+
 from . import selectors
 from .site import BLOG_POSTS, PRODUCTS
 
@@ -25,7 +27,9 @@ def _product(number: int) -> dict:
 def _render(request, template: str, title: str, **context) -> HttpResponse:
     shop = selectors.demo_shop()
     context.update(shop=shop, title=title, featured=[_product(n) for n in (1, 2, 3)])
-    return render(request, f"demo/{template}", context, status=200 if shop else 503)
+    response = render(request, f"demo/{template}", context, status=200 if shop else 503)
+    response["Content-Security-Policy"] = POLICY
+    return response
 
 
 @require_GET

@@ -17,9 +17,18 @@ let ben: Page;
 let site: CustomerSite;
 let appPath = "";
 
+/** What the browser refused under the Content-Security-Policy: must stay empty. */
+const refused: string[] = [];
+
 async function person(browser: Browser): Promise<Page> {
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  return context.newPage();
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("Content Security Policy")) {
+      refused.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+  return page;
 }
 
 async function signUp(page: Page, who: typeof ANN): Promise<void> {
@@ -41,6 +50,10 @@ test.beforeAll(async ({ browser }) => {
 
 test.afterAll(async () => {
   await site.stop();
+});
+
+test.afterEach(() => {
+  expect(refused, "the Content-Security-Policy refused something the dashboard loads").toEqual([]);
 });
 
 test("two colleagues sign up with their organization and confirm their address", async () => {
