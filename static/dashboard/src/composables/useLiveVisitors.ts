@@ -1,27 +1,23 @@
-import { computed, onScopeDispose, ref, watch, type Ref } from "vue";
+import { computed, onScopeDispose, watch, type Ref } from "vue";
 
 import { getLive } from "@/api";
-import { useLiveStore } from "@/stores/live";
-
-/** Pushes come only while traffic flows: without one for this long, ask the API again. */
-const STALE_AFTER_MS = 60_000;
+import { STALE_AFTER_MS, useLiveStore } from "@/stores/live";
 
 /**
  * Visitors of the app in the last 5 minutes: pushed by /ws/live, and read from the API when
- * the screen opens and whenever no push came for a minute (the count decays without traffic).
+ * the screen opens and whenever no figure came for a minute (the count decays without traffic).
+ * The figure is the live store's (`visitorsNow`), which every screen shares.
  */
 export function useLiveVisitors(appId: Ref<number | null>) {
   const live = useLiveStore();
-  const polled = ref<{ visitors: number; at: number } | null>(null);
   let unsubscribe: (() => void) | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
 
   async function poll(id: number): Promise<void> {
-    const pushed = live.realtime[id];
-    if (pushed && Date.now() - pushed.receivedAt < STALE_AFTER_MS) return;
+    if (Date.now() - live.freshAt(id) < STALE_AFTER_MS) return;
     try {
       const snapshot = await getLive(id);
-      if (appId.value === id) polled.value = { visitors: snapshot.visitors, at: Date.now() };
+      live.notePolled(id, snapshot.visitors);
     } catch {
       // the counter keeps its last value
     }
@@ -37,7 +33,6 @@ export function useLiveVisitors(appId: Ref<number | null>) {
     appId,
     (id) => {
       stop();
-      polled.value = null;
       if (id === null) return;
       unsubscribe = live.subscribe(id);
       void poll(id);
@@ -48,12 +43,5 @@ export function useLiveVisitors(appId: Ref<number | null>) {
   onScopeDispose(stop);
 
   /** The freshest figure, or null before the first one. */
-  return computed<number | null>(() => {
-    const id = appId.value;
-    if (id === null) return null;
-    const pushed = live.realtime[id];
-    const latest = polled.value;
-    if (pushed && (!latest || pushed.receivedAt >= latest.at)) return pushed.visitors;
-    return latest?.visitors ?? null;
-  });
+  return computed<number | null>(() => (appId.value === null ? null : live.visitorsNow(appId.value)));
 }

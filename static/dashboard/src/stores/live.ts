@@ -12,14 +12,25 @@ const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 /** A fresh token is sent this long before the current one expires (seconds). */
 const REAUTH_BEFORE_SECONDS = 20;
+/** Pushes come only while traffic flows: a figure older than this may have decayed (ms). */
+export const STALE_AFTER_MS = 60_000;
+
+/** An event of a push's `latest` (newest first). Pushes carry no element or event name. */
+export type PushedEvent = Omit<api.LiveEvent, "name"> & { name?: string };
 
 export interface RealtimeFigures {
   /** Visitors active in the last 5 minutes. */
   visitors: number;
   eventsPerSecond: number;
-  latest: api.LiveEvent[];
+  latest: PushedEvent[];
   /** When the figures arrived (epoch ms): pushes come only while traffic flows. */
   receivedAt: number;
+}
+
+/** Visitors of the last 5 minutes as the API counted them (GET insights/live), and when. */
+export interface PolledFigure {
+  visitors: number;
+  at: number;
 }
 
 export type LiveStatus = "idle" | "connecting" | "open" | "closed";
@@ -36,7 +47,7 @@ type ServerMessage =
       app: number;
       visitors: number;
       events_per_second: number;
-      latest: api.LiveEvent[];
+      latest: PushedEvent[];
     }
   | { type: "sync"; app: number; config_version: number }
   | { type: "auth"; expires_at: string }
@@ -63,6 +74,7 @@ export const useLiveStore = defineStore("live", () => {
   const unread = ref<api.Notification[]>([]);
   const online = ref<Record<number, boolean>>({});
   const realtime = ref<Record<number, RealtimeFigures>>({});
+  const polled = ref<Record<number, PolledFigure>>({});
   const configVersions = ref<Record<number, number>>({});
   const lostApps = ref<number[]>([]);
 
@@ -179,6 +191,7 @@ export const useLiveStore = defineStore("live", () => {
     unread.value = [];
     online.value = {};
     realtime.value = {};
+    polled.value = {};
   }
 
   function handle(message: ServerMessage): void {
@@ -246,6 +259,30 @@ export const useLiveStore = defineStore("live", () => {
     };
   }
 
+  /** Records the visitors of the last 5 minutes the API counted for `app` just now. */
+  function notePolled(app: number, visitors: number): void {
+    polled.value = { ...polled.value, [app]: { visitors, at: Date.now() } };
+  }
+
+  /**
+   * Visitors of `app` in the last 5 minutes, or null before any figure: the pushed figure while
+   * pushes flow, otherwise the newest one (pushed or read from the API). Every screen asks
+   * here, so the header's counter and the Live screen always show the same number.
+   */
+  function visitorsNow(app: number): number | null {
+    const pushed = realtime.value[app];
+    const read = polled.value[app];
+    if (pushed && (!read || pushed.receivedAt >= read.at || Date.now() - pushed.receivedAt < STALE_AFTER_MS)) {
+      return pushed.visitors;
+    }
+    return read?.visitors ?? null;
+  }
+
+  /** When the newest figure of `app` arrived (epoch ms), pushed or read; 0 without one. */
+  function freshAt(app: number): number {
+    return Math.max(realtime.value[app]?.receivedAt ?? 0, polled.value[app]?.at ?? 0);
+  }
+
   /** Calls `listener` with every message the server sends, until the returned function runs. */
   function listen(listener: Listener): () => void {
     listeners.add(listener);
@@ -293,11 +330,15 @@ export const useLiveStore = defineStore("live", () => {
     unreadCount,
     online,
     realtime,
+    polled,
     configVersions,
     lostApps,
     connect,
     disconnect,
     subscribe,
+    notePolled,
+    visitorsNow,
+    freshAt,
     listen,
     markRead,
     hide,
