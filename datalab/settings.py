@@ -202,6 +202,11 @@ EVENT_STORE_SQLITE_PATH = Path(
 ARCHIVE_DIR = Path(env_str("DATALAB_ARCHIVE_DIR", str(DATA_DIR / "archive"))).resolve()
 INGEST_RATE = env_int("DATALAB_INGEST_RATE", 500, minimum=1)  # events/s per connection
 INGEST_BURST = env_int("DATALAB_INGEST_BURST", 2000, minimum=100)
+# Flood limits, per server process (ingest/limits.py): per client address and per app token.
+INGEST_CONNECTIONS_PER_ADDRESS = env_int("DATALAB_INGEST_CONNECTIONS_PER_ADDRESS", 200, minimum=1)
+INGEST_CONNECTIONS_PER_TOKEN = env_int("DATALAB_INGEST_CONNECTIONS_PER_TOKEN", 10000, minimum=1)
+INGEST_ADDRESS_RATE = env_int("DATALAB_INGEST_ADDRESS_RATE", 5000, minimum=1)  # events/s
+INGEST_TOKEN_RATE = env_int("DATALAB_INGEST_TOKEN_RATE", 50000, minimum=1)  # events/s
 INGEST_IDLE_SECONDS = env_int("DATALAB_INGEST_IDLE_SECONDS", 300, minimum=5)
 INGEST_RECHECK_SECONDS = env_int("DATALAB_INGEST_RECHECK_SECONDS", 5, minimum=0)
 INGEST_STORE_RETRY_SECONDS = env_int("DATALAB_INGEST_STORE_RETRY_SECONDS", 10, minimum=0)

@@ -20,25 +20,9 @@ from django.conf import settings
 from eventstore import StoreUnavailable, get_writer
 from ingest import constants as c
 from ingest import services
+from ingest.limits import Place, get_limits
 
 log = logging.getLogger(__name__)
-
-
-class TokenBucket:
-    """Events per second allowed on one connection, with a burst."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.capacity, self.tokens = rate, burst, burst
-        self.updated = time.monotonic()
-
-    def take(self, count: int) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if count > self.tokens:
-            return False
-        self.tokens -= count
-        return True
 
 
 def header(scope, name: bytes) -> str:
@@ -50,6 +34,7 @@ def header(scope, name: bytes) -> str:
 
 class IngestConsumer(AsyncWebsocketConsumer):
     connection: services.Connection | None = None
+    place: Place | None = None
 
     async def dispatch(self, message):
         # Frames never touch the ORM: skip the per-message close_old_connections hop.
@@ -61,12 +46,18 @@ class IngestConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("token") or [None])[0]
+        ip = (self.scope.get("client") or ("", 0))[0] or ""
+        self.place = get_limits().admit(ip=ip, token=token or "")  # before anything costly
+        if self.place is None:
+            await self.accept()
+            await self.close(code=c.RATE_LIMITED)
+            return
         try:
             self.connection = await database_sync_to_async(services.open_connection)(
                 token=token,
                 origin=header(self.scope, b"origin"),
                 user_agent=header(self.scope, b"user-agent"),
-                ip=(self.scope.get("client") or ("", 0))[0] or "",
+                ip=ip,
             )
         except services.ConnectionRefused as exc:
             log.info("ingest handshake refused (%s): %s", exc.code, exc.reason)
@@ -78,13 +69,15 @@ class IngestConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=c.STORE_FAILING)
             return
-        self.bucket = TokenBucket(settings.INGEST_RATE, settings.INGEST_BURST)
         self.last_frame = self.token_checked = time.monotonic()
         await self.accept()
         await self.send(text_data=orjson.dumps(self.connection.hello()).decode())
         self.idle_watch = asyncio.create_task(self._close_when_idle())
 
     async def disconnect(self, code):
+        if self.place is not None:
+            get_limits().release(self.place)
+            self.place = None
         watch = getattr(self, "idle_watch", None)
         if watch is not None:
             watch.cancel()
@@ -101,6 +94,9 @@ class IngestConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.connection is None:
+            return
+        if not get_limits().frame(self.place):  # a flood of frames, however small
+            await self.close(code=c.RATE_LIMITED)
             return
         self.last_frame = time.monotonic()
         data = text_data if text_data is not None else bytes_data
@@ -120,7 +116,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if not isinstance(events, list) or len(events) > c.MAX_BATCH:
             await self.close(code=c.BAD_MESSAGE)
             return
-        if not self.bucket.take(len(events)):
+        if not get_limits().events(self.place, len(events)):
             await self.close(code=c.RATE_LIMITED)
             return
         if not await self._token_still_valid():

@@ -14,6 +14,7 @@ from datalab.errors import error_body
 from eventstore import StoreUnavailable, get_writer
 from ingest import constants as c
 from ingest import services
+from ingest.limits import get_limits
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,25 @@ def _handle(request: HttpRequest, origin: str | None) -> tuple[HttpResponse, str
     if not isinstance(events, list) or len(events) > c.MAX_BATCH:
         return _error("bad_message", f"Send 1 to {c.MAX_BATCH} events.", 400), None
     token = message.get("token") or request.headers.get("X-Datalab-Token")
+    limits, ip = get_limits(), request.META.get("REMOTE_ADDR", "")
+    place = limits.admit(ip=ip, token=str(token or ""))
+    if place is None:
+        return _error("rate_limited", "Too many connections from here.", 429), None
+    try:
+        if not limits.events(place, len(events)):
+            return _error("rate_limited", "Too many events from here: slow down.", 429), None
+        return _stored(request, origin, token, ip, events)
+    finally:
+        limits.release(place)
+
+
+def _stored(request, origin, token, ip: str, events: list) -> tuple[HttpResponse, str | None]:
     try:
         connection = services.open_connection(
             token=token,
             origin=origin,
             user_agent=request.headers.get("User-Agent", ""),
-            ip=request.META.get("REMOTE_ADDR", ""),
+            ip=ip,
         )
     except services.ConnectionRefused as exc:
         log.info("ingest fallback refused (%s): %s", exc.code, exc.reason)

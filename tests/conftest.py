@@ -21,8 +21,11 @@ _serial = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):
+    from ingest.limits import reset_limits
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    reset_limits()
     yield
     cache.clear()
 

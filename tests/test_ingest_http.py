@@ -107,3 +107,17 @@ def test_malformed_bodies_get_json_errors(client, tracked_app, raw, status):
 
 def test_only_post_is_allowed(client, tracked_app):
     assert client.get(URL).status_code == 405
+
+
+def test_a_burst_of_batches_from_one_address_is_refused_in_json(
+    client, tracked_app, event_store, settings
+):
+    settings.INGEST_ADDRESS_RATE = 10  # events/s, 50 at once
+
+    answers = [post(client, batch(tracked_app.token, n=20)) for _ in range(3)]
+    other = post(client, batch(tracked_app.token, n=20), REMOTE_ADDR="198.51.100.9")
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].json()["error"]["code"] == "rate_limited"
+    assert other.status_code == 200  # another address is not held up
+    assert event_store.count_events(tracked_app.pk, 1) == 60

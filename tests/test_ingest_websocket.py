@@ -290,6 +290,83 @@ async def test_a_flood_past_the_rate_limit_closes_the_socket(tracked_app, settin
     await comm.disconnect()
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [b"\xff\xfe{not utf-8", ("[" * 5000 + "]" * 5000).encode(), b'{"type": "batch", "events": 7}'],
+    ids=["invalid-utf8", "deeply-nested", "wrong-type"],
+)
+async def test_a_bad_frame_closes_the_socket_and_keeps_what_was_acked(
+    tracked_app, event_store, frame
+):
+    comm, _ = await connected(tracked_app.token)
+    acked = await send_batch(comm, [pageview(), pageview("/pricing")])
+
+    await comm.send_to(bytes_data=frame)
+
+    assert await closed_with(comm) == c.BAD_MESSAGE
+    assert len(acked["ids"]) == 2 and event_store.count_events(tracked_app.pk, 1) == 2
+    await comm.disconnect()
+
+
+async def test_a_binary_frame_carries_a_batch_like_a_text_frame(tracked_app, event_store):
+    comm, _ = await connected(tracked_app.token)
+
+    await comm.send_to(bytes_data=orjson.dumps({"type": "batch", "events": [pageview()]}))
+
+    assert len((await comm.receive_json_from(timeout=5))["ids"]) == 1
+    await comm.disconnect()
+
+
+async def test_a_flood_of_tiny_frames_closes_the_socket_and_keeps_what_was_acked(
+    tracked_app, event_store
+):
+    comm, _ = await connected(tracked_app.token)
+    acked = await send_batch(comm, [pageview()])
+
+    for _ in range(300):  # pings: tiny, and no events to count
+        await comm.send_to(text_data='{"type":"ping"}')
+
+    assert await closed_with(comm) == c.RATE_LIMITED
+    assert len(acked["ids"]) == 1 and event_store.count_events(tracked_app.pk, 1) == 1
+    await comm.disconnect()
+
+
+async def test_an_address_may_hold_only_so_many_connections(tracked_app, settings):
+    settings.INGEST_CONNECTIONS_PER_ADDRESS = 2
+    first, _ = await connected(tracked_app.token)
+    second, _ = await connected(tracked_app.token)
+
+    assert await refused(tracked_app.token) == c.RATE_LIMITED
+    other, _ = await connected(tracked_app.token, ip="198.51.100.9")  # another address: fine
+    await first.disconnect()
+    third, _ = await connected(tracked_app.token)  # a place came free
+    for comm in (second, other, third):
+        await comm.disconnect()
+
+
+async def test_an_address_shares_one_event_rate_across_its_connections(
+    tracked_app, event_store, settings
+):
+    settings.INGEST_ADDRESS_RATE = 30  # events/s, 150 at once
+    flood = [(await connected(tracked_app.token))[0] for _ in range(3)]
+    calm, _ = await connected(tracked_app.token, ip="198.51.100.9")
+
+    codes = []
+    for comm in flood:
+        await comm.send_to(
+            text_data=orjson.dumps(
+                {"type": "batch", "events": [pageview() for _ in range(60)]}
+            ).decode()
+        )
+        message = await comm.receive_output(timeout=5)
+        codes.append("ack" if message["type"] == "websocket.send" else message["code"])
+
+    assert codes == ["ack", "ack", c.RATE_LIMITED]  # 120 of 150, then 60 more is too many
+    assert len((await send_batch(calm, [pageview()]))["ids"]) == 1  # others are not held up
+    for comm in [*flood, calm]:
+        await comm.disconnect()
+
+
 async def test_idle_connection_is_closed_as_too_slow(tracked_app, settings):
     settings.INGEST_IDLE_SECONDS = 1
     comm, _ = await connected(tracked_app.token)

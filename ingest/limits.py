@@ -1,0 +1,145 @@
+"""Flood limits of the ingest socket, per process: frames and events per connection, open
+connections and events per client address and per app token.
+
+A connection asks `Limits.admit` before anything costly (no database, no token check) and gives
+its place back on disconnect; each frame takes from its connection's frame bucket, and each
+batch's events from the connection's, its address's and its token's buckets. Addresses are kept
+as keyed hashes, in memory only, while they have open connections: never stored or logged.
+With several server processes, each applies the limits to what it serves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+FRAME_RATE = 20.0  # frames per second per connection (the snippet sends about one)
+FRAME_BURST = 100.0
+
+_KEY = secrets.token_bytes(16)  # per process: the hashes mean nothing elsewhere
+
+
+class TokenBucket:
+    """`rate` per second, up to `burst` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.capacity, self.tokens = rate, burst, burst
+        self.updated = time.monotonic()
+
+    def take(self, count: float = 1) -> bool:
+        self._refill()
+        if count > self.tokens:
+            return False
+        self.tokens -= count
+        return True
+
+    def full(self) -> bool:
+        self._refill()
+        return self.tokens >= self.capacity
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+
+@dataclass
+class _Source:
+    """The open connections of one address or one token, and their shared event bucket."""
+
+    bucket: TokenBucket
+    connections: int = 0
+
+
+@dataclass
+class Place:
+    """A connection's place: what its frames and events are counted against."""
+
+    address: str
+    token: str
+    frames: TokenBucket = field(default_factory=lambda: TokenBucket(FRAME_RATE, FRAME_BURST))
+    events: TokenBucket = field(
+        default_factory=lambda: TokenBucket(settings.INGEST_RATE, settings.INGEST_BURST)
+    )
+
+
+SWEEP_EVERY = 1000  # admissions between two sweeps of sources without connections
+
+
+class Limits:
+    def __init__(self) -> None:
+        self.addresses: dict[str, _Source] = {}
+        self.tokens: dict[str, _Source] = {}
+        self.admitted = 0
+
+    def admit(self, *, ip: str, token: str) -> Place | None:
+        """A place for a new connection (or one HTTP batch), or None when its address or token
+        has too many open."""
+        self.admitted += 1
+        if self.admitted % SWEEP_EVERY == 0:
+            self._sweep()
+        address = hashlib.blake2b(ip.encode(), key=_KEY, digest_size=12).hexdigest()
+        token_key = hashlib.blake2b(token.encode(), key=_KEY, digest_size=12).hexdigest()
+        by_address = self.addresses.get(address)
+        by_token = self.tokens.get(token_key)
+        if by_address and by_address.connections >= settings.INGEST_CONNECTIONS_PER_ADDRESS:
+            return None
+        if by_token and by_token.connections >= settings.INGEST_CONNECTIONS_PER_TOKEN:
+            return None
+        if by_address is None:
+            by_address = self.addresses[address] = _Source(
+                TokenBucket(settings.INGEST_ADDRESS_RATE, settings.INGEST_ADDRESS_RATE * 5)
+            )
+        if by_token is None:
+            by_token = self.tokens[token_key] = _Source(
+                TokenBucket(settings.INGEST_TOKEN_RATE, settings.INGEST_TOKEN_RATE * 5)
+            )
+        by_address.connections += 1
+        by_token.connections += 1
+        return Place(address, token_key)
+
+    def release(self, place: Place) -> None:
+        """Give a connection's place back. Its address and token keep their event buckets
+        until they have refilled: a burst of short HTTP batches is counted like a socket's."""
+        for sources, key in ((self.addresses, place.address), (self.tokens, place.token)):
+            source = sources.get(key)
+            if source is not None:
+                source.connections = max(0, source.connections - 1)
+
+    def _sweep(self) -> None:
+        for sources in (self.addresses, self.tokens):
+            idle = [key for key, s in sources.items() if not s.connections and s.bucket.full()]
+            for key in idle:
+                del sources[key]
+
+    def frame(self, place: Place) -> bool:
+        """Whether the connection may send another frame now."""
+        return place.frames.take()
+
+    def events(self, place: Place, count: int) -> bool:
+        """Whether the connection may send `count` more events now (its own rate, its
+        address's and its token's)."""
+        address, token = self.addresses.get(place.address), self.tokens.get(place.token)
+        return (
+            place.events.take(count)
+            and (address is None or address.bucket.take(count))
+            and (token is None or token.bucket.take(count))
+        )
+
+
+_limits = Limits()
+
+
+def get_limits() -> Limits:
+    """This process's limits."""
+    return _limits
+
+
+def reset_limits() -> None:
+    """Forget every connection (tests)."""
+    global _limits
+    _limits = Limits()
