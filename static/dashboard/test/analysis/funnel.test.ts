@@ -113,8 +113,7 @@ describe("funnel screen", () => {
       browser: "Firefox",
       stage: "3",
     });
-    const panel = wrapper.find('section[aria-labelledby]:last-of-type');
-    expect(panel.find("h2").text()).toBe("Dropped off before Signup");
+    const panel = wrapper.findAll("section").find((section) => section.find("h2").text() === "Dropped off before Signup")!;
     const row = panel.find("tbody tr");
     expect(row.find("th").text()).toBe("v-42");
     expect(row.text()).toContain("/products/7");
@@ -130,6 +129,14 @@ describe("funnel screen", () => {
     await settle();
     expect(router.currentRoute.value.query.distinct).toBe("true");
     expect(callsTo(calls, "funnel").at(-1)!.query.get("distinct")).toBe("true");
+  });
+
+  it("says that first-entry counts do not follow the filters", async () => {
+    const distinct = { ...report, distinct: true, stages: report.stages.map(({ name, visitors }) => ({ name, visitors })) };
+    const { wrapper } = await mountScreen(FunnelView, `/apps/3/funnel?${RANGE}&distinct=true&os=Linux`, funnelRoutes(distinct));
+    expect(wrapper.find('ol[aria-label="First entries per stage"]').exists()).toBe(true);
+    expect(wrapper.text()).toContain("the filters do not apply to them");
+    expect(wrapper.findAll("button").some((button) => button.text().includes("dropped off"))).toBe(false);
   });
 
   it("links to the configuration when no stage is configured", async () => {

@@ -7,7 +7,7 @@ import { mergeEvents, type FeedEvent } from "./feed";
 /** Without pushes, the snapshot is read again this often (visitors leave the 5 minutes). */
 export const REFRESH_EVERY_MS = 20_000;
 /** While pushes flow, the pages are read again at most this often. */
-export const REFRESH_AFTER_PUSH_MS = 5_000;
+export const REFRESH_AFTER_PUSH_MS = 3_000;
 /** A push's events-per-second figure holds this long (pushes come only while traffic flows). */
 const RATE_HOLDS_MS = 6_000;
 
