@@ -35,6 +35,9 @@ def header(scope, name: bytes) -> str:
 class IngestConsumer(AsyncWebsocketConsumer):
     connection: services.Connection | None = None
     place: Place | None = None
+    # No group ever talks to an ingest socket: without a channel layer it needs no channel of
+    # its own, and it goes on when the layer (Redis) is down.
+    channel_layer_alias = "ingest needs no channel layer"
 
     async def dispatch(self, message):
         # Frames never touch the ORM: skip the per-message close_old_connections hop.
