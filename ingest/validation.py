@@ -93,7 +93,7 @@ def clean_event(event: Any, *, now_ms: int, elements: frozenset[str]) -> dict:
     if not isinstance(event, dict):
         raise EventRejected("not_an_object")
     kind = event.get("type")
-    if kind not in c.EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in c.EVENT_TYPES:
         raise EventRejected("type_unknown")
     ts = _int(event, "ts", low=now_ms - c.MAX_PAST_MS, high=now_ms + c.MAX_FUTURE_MS)
     clean: dict[str, Any] = {"type": kind, "ts": ts}

@@ -5,6 +5,8 @@ import time
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from funnels.matching import CompiledConfig
 from ingest import services
@@ -110,3 +112,48 @@ def test_device_classes_from_the_user_agent():
     assert client_of(iphone).device == "mobile"
     assert client_of(ipad).device == "tablet"
     assert client_of(bot).is_bot and client_of("").is_bot
+
+
+# -- any message a client may send -------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(st.uuids().map(str), st.text(max_size=40), _JSON),
+        "type": st.sampled_from(["pageview", "click", "element", "event", "leave", "x"]) | _JSON,
+        "ts": st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | _JSON,
+        "url": st.sampled_from([f"{APP_ORIGIN}/p", "javascript:alert(1)", "", "//x"]) | _JSON,
+        "referrer": st.text(max_size=3000) | _JSON,
+        "title": st.text(max_size=400) | _JSON,
+        "selector": st.sampled_from(["#buy", ""]) | _JSON,
+        "name": st.sampled_from(["signup", "Pricing CTA", "a" * 70]) | _JSON,
+        "action": st.sampled_from(["click", "leave", "hover"]) | _JSON,
+        "duration": st.integers() | _JSON,
+        "props": st.dictionaries(st.text(max_size=70), _JSON, max_size=25) | _JSON,
+        "screen": st.integers() | _JSON,
+        "vid": st.text(max_size=70) | _JSON,
+    },
+)
+
+
+@given(st.lists(st.one_of(_FIELDS, _JSON), max_size=8))
+@settings(max_examples=300, deadline=2_000)
+def test_any_batch_is_stored_or_rejected_with_a_reason_and_nothing_raises(raw_events):
+    conn = connection(allow_visitor_id=True)
+    now_ms = 1_800_000_000_000
+
+    stored, rejected = services.build_events(conn, raw_events, now_ms=now_ms)
+
+    reasons = {item["error"] for item in rejected}
+    assert all(isinstance(reason, str) and reason for reason in reasons)
+    assert len(stored) + len(rejected) <= len(raw_events)
+    for event in stored:
+        assert event.type in ("pageview", "click", "element", "event", "leave")
+        assert now_ms - 86_400_000 <= event.ts <= now_ms + 300_000

@@ -446,3 +446,16 @@ async def test_unlocking_closes_open_sockets_before_they_write_into_the_old_epoc
     assert await closed_with(comm) == c.BAD_TOKEN
     assert [e.path for e in event_store.events(tracked_app.pk, 1)] == ["/"]
     await comm.disconnect()
+
+
+async def test_an_event_of_an_unhashable_type_is_rejected_and_the_socket_goes_on(
+    tracked_app, event_store
+):
+    comm, _ = await connected(tracked_app.token)
+    odd = {**pageview(), "type": ["pageview"]}  # found by fuzzing: it used to crash the socket
+
+    ack = await send_batch(comm, [odd, pageview()])
+
+    assert ack["rejected"] == [{"id": odd["id"], "error": "type_unknown"}] and len(ack["ids"]) == 1
+    assert len((await send_batch(comm, [pageview()]))["ids"]) == 1
+    await comm.disconnect()
