@@ -7,8 +7,8 @@
 import type { EChartsCoreOption } from "echarts/core";
 import { computed, type ComputedRef } from "vue";
 
-import type { Journeys, SeriesPoint } from "@/api";
-import { formatNumber } from "@/lib/format";
+import type { Journeys, Kpis, SeriesPoint } from "@/api";
+import { formatDuration, formatNumber, formatPercent } from "@/lib/format";
 import { useThemeStore } from "@/stores/theme";
 
 export interface ChartTheme {
@@ -63,6 +63,16 @@ export function useChartTheme(): ComputedRef<ChartTheme> {
   });
 }
 
+/** The calendar day of a bucket ("2026-11-03", or the date part of an hourly bucket) as a
+ * UTC date, so that formatting it never moves it to the browser's zone. */
+function bucketDay(t: string): Date {
+  const [year, month, day] = t.slice(0, 10).split("-").map(Number);
+  return new Date(Date.UTC(year ?? 1970, (month ?? 1) - 1, day ?? 1));
+}
+
+const shortDay = (t: string) =>
+  bucketDay(t).toLocaleDateString(undefined, { timeZone: "UTC", month: "short", day: "numeric" });
+
 /**
  * An axis label of a series bucket. The API labels buckets in the app's time zone already
  * ("2026-11-03" daily, "2026-11-03T14:00:00+01:00" hourly), so the text is read as is and
@@ -70,81 +80,174 @@ export function useChartTheme(): ComputedRef<ChartTheme> {
  */
 export function bucketLabel(t: string, interval: "hour" | "day"): string {
   if (interval === "hour") return t.slice(11, 16);
-  const [year, month, day] = t.split("-").map(Number);
-  return new Date(Date.UTC(year ?? 1970, (month ?? 1) - 1, day ?? 1)).toLocaleDateString(undefined, {
-    timeZone: "UTC",
-    month: "short",
-    day: "numeric",
-  });
+  return shortDay(t);
 }
 
-function tooltip(theme: ChartTheme) {
-  return {
-    trigger: "axis" as const,
-    backgroundColor: theme.surface,
-    borderColor: theme.border,
-    textStyle: { color: theme.text, fontSize: 12 },
-    valueFormatter: (value: unknown) => (typeof value === "number" ? formatNumber(value) : String(value)),
-  };
+/** The axis label of an hourly series over several days: midnight is labelled with its day. */
+export function bucketTick(t: string, interval: "hour" | "day", days: number): string {
+  if (interval === "hour" && days > 1 && t.slice(11, 16) === "00:00") return shortDay(t);
+  return bucketLabel(t, interval);
+}
+
+/** A bucket in full, for its details: "Tue, Nov 3, 2026" or "Tue, Nov 3, 14:00". */
+export function bucketTitle(t: string, interval: "hour" | "day"): string {
+  const day = bucketDay(t).toLocaleDateString(undefined, {
+    timeZone: "UTC",
+    weekday: "short",
+    month: "short",
+    day: "numeric",
+    year: interval === "day" ? "numeric" : undefined,
+  });
+  return interval === "hour" ? `${day}, ${t.slice(11, 16)}` : day;
+}
+
+export type SeriesMetric = keyof Kpis;
+export type ValueFormat = "number" | "percent" | "duration";
+
+/** A figure as the screens write it: 1,234 / 32.2% / 1m 46s. */
+export function formatValue(value: number | null | undefined, format: ValueFormat = "number"): string {
+  if (value === null || value === undefined) return "–";
+  if (format === "percent") return formatPercent(value);
+  if (format === "duration") return formatDuration(value);
+  return formatNumber(value);
 }
 
 export interface TimeSeriesInput {
   points: SeriesPoint[];
-  metric: "pageviews" | "visitors";
-  /** The metric's name in words, for the tooltip and the screen reader description. */
+  metric: SeriesMetric;
+  /** The metric's name in words, for the bucket details. */
   label: string;
   interval: "hour" | "day";
   kind?: "line" | "bar";
+  /** How values are written on the axis and in the details (numbers by default). */
+  format?: ValueFormat;
   /** The previous period's points, drawn dashed, when given. */
   previous?: SeriesPoint[];
+  /** The bucket in progress (a range that ends today): drawn dashed, as its count is not final;
+   * later buckets (the hours still to come) are not drawn. */
+  lastBucket?: number;
 }
 
-/** A time series of one metric (line or bars), optionally with the previous period. */
-export function timeSeriesOption(input: TimeSeriesInput, theme: ChartTheme): EChartsCoreOption {
+/** One line of a bucket's details: a series' value. */
+export interface BucketValue {
+  name: string;
+  value: string;
+  color: string;
+  dashed: boolean;
+}
+
+/** What hovering (or arrowing to) a bucket shows: its date, the value (so far, for the bucket
+ * in progress) and the previous period's, with its date. */
+export interface BucketDetails {
+  title: string;
+  values: BucketValue[];
+}
+
+/** A bucket's value as plotted: null where nothing is drawn. A bucket without sessions has no
+ * bounce rate or duration (the API says 0 there): a gap, not 0. */
+export function plotted(input: TimeSeriesInput, point: SeriesPoint | undefined): number | null {
+  if (!point) return null;
+  const ofSessions = input.metric === "bounce_rate" || input.metric === "avg_session_seconds";
+  return ofSessions && point.sessions === 0 ? null : point[input.metric];
+}
+
+export function bucketDetails(input: TimeSeriesInput, theme: ChartTheme, index: number): BucketDetails | null {
+  const point = input.points[index];
+  if (!point || index > (input.lastBucket ?? Infinity)) return null;
+  const values: BucketValue[] = [
+    {
+      name: index === input.lastBucket ? `${input.label} (so far)` : input.label,
+      value: formatValue(plotted(input, point), input.format),
+      color: theme.series[0] ?? theme.text,
+      dashed: index === input.lastBucket,
+    },
+  ];
+  const before = input.previous?.[index];
+  if (before) {
+    values.push({
+      name: bucketTitle(before.t, input.interval),
+      value: formatValue(plotted(input, before), input.format),
+      color: theme.muted,
+      dashed: true,
+    });
+  }
+  return { title: bucketTitle(point.t, input.interval), values };
+}
+
+/** The series of the chosen metric: the line (or bars) up to the bucket in progress, which a
+ * dashed segment joins (a line only), and the previous period dashed in grey. */
+function metricSeries(input: TimeSeriesInput, theme: ChartTheme): Record<string, unknown>[] {
   const kind = input.kind ?? "line";
+  const last = input.lastBucket ?? Infinity;
+  const partial = kind === "line" && input.lastBucket !== undefined && last >= 1;
+  const value = (point: SeriesPoint) => plotted(input, point);
   const series: Record<string, unknown>[] = [
     {
+      id: "current",
       name: input.label,
       type: kind,
-      data: input.points.map((point) => point[input.metric]),
+      data: input.points.map((point, index) => (index > last || (partial && index === last) ? null : value(point))),
       color: theme.series[0],
-      showSymbol: false,
-      smooth: false,
+      showSymbol: input.points.length === 1,
       lineStyle: { width: 2 },
       areaStyle: kind === "line" ? { opacity: 0.08 } : undefined,
       barMaxWidth: 24,
     },
   ];
+  if (partial) {
+    series.push({
+      id: "partial",
+      name: `${input.label} (so far)`,
+      type: "line",
+      data: input.points.map((point, index) => (index === last || index === last - 1 ? value(point) : null)),
+      color: theme.series[0],
+      showSymbol: false,
+      lineStyle: { width: 2, type: "dashed" },
+    });
+  }
   if (input.previous) {
     series.push({
+      id: "previous",
       name: `${input.label} (previous period)`,
       type: "line",
-      data: input.previous.map((point) => point[input.metric]),
+      data: input.previous.map(value),
       color: theme.muted,
       showSymbol: false,
       lineStyle: { width: 1.5, type: "dashed" },
     });
   }
+  return series;
+}
+
+/** A time series of one metric (line or bars), optionally with the previous period. Its
+ * details on hover are the component's (`bucketDetails`), not an ECharts tooltip, which would
+ * weigh 25 KB gzip on the overview. */
+export function timeSeriesOption(input: TimeSeriesInput, theme: ChartTheme): EChartsCoreOption {
+  const format = input.format ?? "number";
+  const days = new Set(input.points.map((point) => point.t.slice(0, 10))).size;
   return {
     animationDuration: 300,
     textStyle: { fontFamily: theme.font },
     grid: { left: 8, right: 16, top: 16, bottom: 8, outerBoundsMode: "same", outerBoundsContain: "axisLabel" },
-    tooltip: tooltip(theme),
     xAxis: {
       type: "category",
-      data: input.points.map((point) => bucketLabel(point.t, input.interval)),
-      boundaryGap: kind === "bar",
+      data: input.points.map((point) => point.t),
+      boundaryGap: (input.kind ?? "line") === "bar",
       axisLine: { lineStyle: { color: theme.border } },
       axisTick: { show: false },
-      axisLabel: { color: theme.muted, hideOverlap: true },
+      axisLabel: {
+        color: theme.muted,
+        hideOverlap: true,
+        formatter: (t: string) => bucketTick(t, input.interval, days),
+      },
     },
     yAxis: {
       type: "value",
-      minInterval: 1,
+      minInterval: format === "number" ? 1 : undefined,
       splitLine: { lineStyle: { color: theme.border } },
-      axisLabel: { color: theme.muted, formatter: (value: number) => formatNumber(value) },
+      axisLabel: { color: theme.muted, formatter: (value: number) => formatValue(value, format) },
     },
-    series,
+    series: metricSeries(input, theme),
   };
 }
 
