@@ -175,3 +175,30 @@ def test_signing_key_is_derived_per_purpose(settings):
 
     assert key != settings.SECRET_KEY.encode()
     assert key != tokens.signing_key("app-token", settings.SECRET_KEY)
+
+
+def _signed(claims: dict) -> str:
+    """Claims signed with the server's real user-token key (only the claims are wrong)."""
+    return jwt.encode(claims, tokens.signing_key("user-token", _secret()), algorithm="HS256")
+
+
+def _secret() -> str:
+    from django.conf import settings
+
+    return settings.SECRET_KEY
+
+
+def test_a_token_of_another_issuer_or_for_another_audience_is_refused(api, owner):
+    other_issuer = _signed({**_claims_of_new_session(owner), "iss": "elsewhere"})
+    other_audience = _signed({**_claims_of_new_session(owner), "aud": "another-service"})
+
+    assert me(api, _signed(_claims_of_new_session(owner))).status_code == 200  # the control
+    assert me(api, other_issuer).status_code == 401
+    assert me(api, other_audience).status_code == 401
+
+
+def test_an_app_token_is_not_a_users_token(api, owner, tracked_app):
+    response = me(api, tracked_app.token)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_invalid"
