@@ -24,7 +24,9 @@ async function type(element: HTMLElement, value: string): Promise<void> {
   await flushPromises();
 }
 
-const stageTitles = () => [...document.querySelectorAll("[data-item-key^='stage-'] .title")].map((el) => el.textContent);
+/** The stages in order, by their remove buttons' names ("Remove stage Buy"). */
+const stageTitles = () =>
+  [...document.querySelectorAll("button[aria-label^='Remove stage ']")].map((el) => el.getAttribute("aria-label")!.slice("Remove stage ".length));
 
 describe("configuration screen", () => {
   it("reorders stages by keyboard on the handle, keeps focus there, and saves the new order", async () => {

@@ -95,7 +95,7 @@ describe("team screen", () => {
 
     expect(document.querySelector("[role=combobox]")).toBeNull();
     expect(buttons().filter((name) => /Remove|Remind|Revoke|Transfer|Send/.test(name))).toEqual([]);
-    expect(text()).toContain("Only the owner, Ada Lovelace, can invite colleagues to this app.");
+    expect(text()).toContain("Only the owner, Ada Lovelace, can invite colleagues, remove members and transfer ownership.");
     expect(text()).toContain("Grace Hopper");
   });
 

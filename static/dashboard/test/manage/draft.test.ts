@@ -85,5 +85,8 @@ describe("configuration draft", () => {
       "funnel.window_seconds": ["Enter a number, like 7 (days)."],
       "funnel.stages.0.query.plan": ["The parameter 'plan' appears twice."],
     });
+    draft.windowAmount = "91";
+    draft.windowUnit = "days";
+    expect(draftProblems(draft)["funnel.window_seconds"]).toEqual(["The window is 1 minute to 90 days."]);
   });
 });

@@ -192,11 +192,16 @@ export function moveItem<T>(list: readonly T[], from: number, to: number): T[] {
 
 /**
  * What the browser can tell before asking the API, in the API's field paths: a window that is
- * not a number (JSON cannot carry it), and query parameters the object would silently merge.
+ * not a number (JSON cannot carry it) or out of range (said in the units shown, not seconds),
+ * and query parameters the object would silently merge.
  */
 export function draftProblems(draft: ConfigDraft): FieldErrors {
   const problems: FieldErrors = {};
-  if (windowSeconds(draft) === null) problems["funnel.window_seconds"] = ["Enter a number, like 7 (days)."];
+  const seconds = windowSeconds(draft);
+  if (seconds === null) problems["funnel.window_seconds"] = ["Enter a number, like 7 (days)."];
+  else if (seconds < MIN_WINDOW_SECONDS || seconds > MAX_WINDOW_SECONDS) {
+    problems["funnel.window_seconds"] = ["The window is 1 minute to 90 days."];
+  }
   draft.stages.forEach((stage, index) => {
     if (stage.kind !== "page") return;
     const seen = new Set<string>();
