@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import random
 import statistics
 import time
 import uuid
@@ -107,17 +108,50 @@ def describe(values: list[float]) -> str:
     )
 
 
-async def _loaded_page(url: str, origin: str, seconds: float, latencies: list[float]) -> None:
-    async with websockets.connect(url, origin=origin, open_timeout=60) as socket:
+async def loaded_page(
+    url: str, origin: str, seconds: float, latencies: list[float], opened: Opened
+) -> None:
+    """A page left open: once every page is connected, a batch of 5 events every 2 s for
+    `seconds` (the first one at a random point of the first 2 s); the ack times in ms."""
+    async with websockets.connect(url, origin=origin, open_timeout=120) as socket:
         await socket.recv()
+        await opened.arrive()
+        await asyncio.sleep(2 * random.random())  # pages do not all send at once
         deadline = time.monotonic() + seconds
-        await asyncio.sleep(2 * (hash(socket) % 1000) / 1000)  # spread the pages' batches
         while time.monotonic() < deadline:
             began = time.monotonic()
             await socket.send(batch(origin, 5))
             await asyncio.wait_for(socket.recv(), 30)
             latencies.append(1000 * (time.monotonic() - began))
             await asyncio.sleep(2.0)
+
+
+class Opened:
+    """A barrier: the measured part starts once all `pages` are connected."""
+
+    def __init__(self, pages: int) -> None:
+        self.left, self.all = pages, asyncio.Event()
+
+    async def arrive(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.all.set()
+        await self.all.wait()
+
+
+async def open_pages(url: str, origin: str, pages: int, seconds: float) -> list[float]:
+    """`pages` pages opened 20 at a time, then measured together: the ack times (ms)."""
+    latencies: list[float] = []
+    opened = Opened(pages)
+    tasks = []
+    for start in range(0, pages, 20):
+        tasks += [
+            asyncio.create_task(loaded_page(url, origin, seconds, latencies, opened))
+            for _ in range(min(20, pages - start))
+        ]
+        await asyncio.sleep(0.05)
+    await asyncio.gather(*tasks)
+    return latencies
 
 
 def rss_mb(pid: int) -> float:
@@ -165,8 +199,7 @@ def main() -> None:
 
             async def load() -> None:
                 pages = [
-                    _loaded_page(url, origin, args.load_seconds, latencies)
-                    for _ in range(args.load)
+                    loaded_page(url, origin, args.load_seconds, latencies) for _ in range(args.load)
                 ]
                 await asyncio.gather(*pages)
 
