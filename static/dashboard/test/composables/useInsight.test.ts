@@ -18,7 +18,7 @@ const pagesCalls = (calls: { path: string }[]) =>
 
 function push(at: number) {
   const live = useLiveStore();
-  live.realtime = { ...live.realtime, 3: { visitors: 1, events_per_second: 1, latest: [], receivedAt: at } };
+  live.realtime = { ...live.realtime, 3: { visitors: 1, eventsPerSecond: 1, latest: [], receivedAt: at } };
 }
 
 describe("an insight widget while the range includes today", () => {
