@@ -1,5 +1,6 @@
 /** What the end-to-end tests share: the server's console mail, a customer's site that embeds
  * the real snippet, screenshots of every screen in both themes and at both widths. */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -74,4 +75,24 @@ export async function shoot(page: Page, name: string): Promise<void> {
   }
   await page.emulateMedia({ colorScheme: "light" });
   if (original) await page.setViewportSize(original);
+}
+
+/** GET an API path with the page's own session (what the dashboard itself would ask). */
+export async function apiAs<T>(page: Page, path: string): Promise<T> {
+  const access = await page.evaluate(() => JSON.parse(localStorage.getItem("datalab.session") ?? "{}").access);
+  const response = await page.request.get(`${SERVER}/api/v1/${path}`, {
+    headers: { Authorization: `Bearer ${access}` },
+  });
+  if (!response.ok()) throw new Error(`GET ${path}: ${response.status()} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** `manage.py generate_traffic` on the e2e server's data: `events` events of `days` days. */
+export function generateTraffic(appId: number, events: number, days: number): string {
+  const root = new URL("../../../", import.meta.url).pathname;
+  return execFileSync(
+    `${root}.venv/bin/python`,
+    ["manage.py", "generate_traffic", "--app", String(appId), "--events", String(events), "--days", String(days), "--jobs", "1"],
+    { cwd: root, env: { ...process.env, DATALAB_DATA_DIR: E2E_DATA_DIR, DATALAB_PUBLIC_URL: SERVER }, encoding: "utf8" },
+  );
 }
