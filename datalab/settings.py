@@ -160,6 +160,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Self-hosted product analytics: apps, funnels, insights, live data.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # `<id:...>` in URLs (datalab.converters): a database id
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "format": "int64"}
+    },
 }
 
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=env_int("DATALAB_ACCESS_TOKEN_SECONDS", 900, minimum=30))

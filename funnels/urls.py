@@ -3,5 +3,5 @@ from django.urls import path
 from funnels import views
 
 urlpatterns = [
-    path("apps/<int:app_id>/config", views.ConfigView.as_view(), name="app-config"),
+    path("apps/<id:app_id>/config", views.ConfigView.as_view(), name="app-config"),
 ]

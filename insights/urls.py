@@ -18,7 +18,7 @@ urlpatterns = [
     path("apps/summary", views.AppsSummaryView.as_view(), name="apps-summary"),
     *(
         path(
-            f"apps/<int:app_id>/insights/{name}",
+            f"apps/<id:app_id>/insights/{name}",
             view.as_view(name=name),
             name=f"insights-{name}",
         )

@@ -5,12 +5,12 @@ from live import views
 urlpatterns = [
     path("notifications", views.NotificationListView.as_view(), name="notification-list"),
     path(
-        "notifications/<int:notification_id>",
+        "notifications/<id:notification_id>",
         views.NotificationDetailView.as_view(),
         name="notification-detail",
     ),
     path(
-        "notifications/<int:notification_id>/read",
+        "notifications/<id:notification_id>/read",
         views.NotificationReadView.as_view(),
         name="notification-read",
     ),

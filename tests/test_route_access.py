@@ -64,26 +64,26 @@ ROUTES: dict[str, Case] = {
     "api/v1/org/colleagues": Case(MINE),
     "api/v1/apps": Case(MINE),
     "api/v1/apps/summary": Case(MINE),
-    "api/v1/apps/<int:app_id>": app("PATCH", "DELETE"),
-    "api/v1/apps/<int:app_id>/unlock": app("POST"),
-    "api/v1/apps/<int:app_id>/transfer": app("POST"),
-    "api/v1/apps/<int:app_id>/archives": app(),
-    "api/v1/apps/<int:app_id>/members": app(),
-    "api/v1/apps/<int:app_id>/members/<int:user_id>": app("DELETE"),
-    "api/v1/apps/<int:app_id>/invites": app("POST"),
-    "api/v1/apps/<int:app_id>/invites/<int:invite_id>": app("DELETE"),
-    "api/v1/apps/<int:app_id>/invites/<int:invite_id>/remind": app("POST"),
+    "api/v1/apps/<id:app_id>": app("PATCH", "DELETE"),
+    "api/v1/apps/<id:app_id>/unlock": app("POST"),
+    "api/v1/apps/<id:app_id>/transfer": app("POST"),
+    "api/v1/apps/<id:app_id>/archives": app(),
+    "api/v1/apps/<id:app_id>/members": app(),
+    "api/v1/apps/<id:app_id>/members/<id:user_id>": app("DELETE"),
+    "api/v1/apps/<id:app_id>/invites": app("POST"),
+    "api/v1/apps/<id:app_id>/invites/<id:invite_id>": app("DELETE"),
+    "api/v1/apps/<id:app_id>/invites/<id:invite_id>/remind": app("POST"),
     "api/v1/invites": Case(MINE),
-    "api/v1/invites/<int:invite_id>/accept": Case(PERSON),
-    "api/v1/invites/<int:invite_id>/reject": Case(PERSON),
-    "api/v1/apps/<int:app_id>/config": app(),
-    "api/v1/apps/<int:app_id>/token": app("POST", "DELETE"),
-    "api/v1/apps/<int:app_id>/token/rotate": app("POST"),
+    "api/v1/invites/<id:invite_id>/accept": Case(PERSON),
+    "api/v1/invites/<id:invite_id>/reject": Case(PERSON),
+    "api/v1/apps/<id:app_id>/config": app(),
+    "api/v1/apps/<id:app_id>/token": app("POST", "DELETE"),
+    "api/v1/apps/<id:app_id>/token/rotate": app("POST"),
     "api/v1/ingest": public("the app token is the credential (tested in test_ingest_http)"),
     "api/v1/notifications": Case(MINE),
-    "api/v1/notifications/<int:notification_id>": Case(PERSON),
-    "api/v1/notifications/<int:notification_id>/read": Case(PERSON),
-    **{f"api/v1/apps/<int:app_id>/insights/{name}": app() for name in INSIGHTS},
+    "api/v1/notifications/<id:notification_id>": Case(PERSON),
+    "api/v1/notifications/<id:notification_id>/read": Case(PERSON),
+    **{f"api/v1/apps/<id:app_id>/insights/{name}": app() for name in INSIGHTS},
     "api/schema/": public("the API's description holds no data"),
     "api/docs/": public("the API's description holds no data"),
     "api/redoc/": public("the API's description holds no data"),
@@ -159,10 +159,10 @@ def world(make_user, tracked_app, owner):
 
 def _url(route: str, world: World) -> str:
     filled = (
-        route.replace("<int:app_id>", str(world.app.pk))
-        .replace("<int:user_id>", str(world.member_id))
-        .replace("<int:invite_id>", str(world.invite_id))
-        .replace("<int:notification_id>", str(world.notification_id))
+        route.replace("<id:app_id>", str(world.app.pk))
+        .replace("<id:user_id>", str(world.member_id))
+        .replace("<id:invite_id>", str(world.invite_id))
+        .replace("<id:notification_id>", str(world.notification_id))
     )
     return "/" + filled
 
@@ -296,3 +296,19 @@ async def test_the_ingest_socket_takes_no_users_token(world):
         await comm.connect()
         assert await _first_answer(comm) == {"closed": 4401}
         await comm.disconnect()
+
+
+def test_an_id_past_what_the_database_holds_is_a_json_404_not_a_server_error(world, client_for):
+    owner = client_for(world.users["owner"])
+    too_big = 2**63
+
+    requests = [
+        (owner.get, f"/api/v1/apps/{too_big}"),
+        (owner.delete, f"/api/v1/apps/{world.app.pk}/members/{too_big}"),
+        (owner.post, f"/api/v1/invites/{too_big}/accept"),
+        (owner.delete, f"/api/v1/notifications/{too_big}"),
+    ]
+    for send, path in requests:
+        response = send(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found", path
