@@ -26,10 +26,6 @@ urlpatterns = [
         name="app-invite-remind",
     ),
     path("invites", views.MyInviteListView.as_view(), name="my-invites"),
-    path(
-        "invites/<id:invite_id>/accept", views.MyInviteAcceptView.as_view(), name="invite-accept"
-    ),
-    path(
-        "invites/<id:invite_id>/reject", views.MyInviteRejectView.as_view(), name="invite-reject"
-    ),
+    path("invites/<id:invite_id>/accept", views.MyInviteAcceptView.as_view(), name="invite-accept"),
+    path("invites/<id:invite_id>/reject", views.MyInviteRejectView.as_view(), name="invite-reject"),
 ]
