@@ -2,44 +2,9 @@ import { mount, type VueWrapper } from "@vue/test-utils";
 import { vi } from "vitest";
 import type { Component } from "vue";
 
-import { appFixture, ME, mockApi, settle, setupApp, storeSession } from "../helpers";
+import { appFixture, FakeSocket, ME, mockApi, settle, setupApp, storeSession } from "../helpers";
 
-/** A /ws/live socket the test plays the server of. */
-export class FakeSocket {
-  static OPEN = 1;
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: Record<string, unknown>[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-
-  send(data: string): void {
-    this.sent.push(JSON.parse(data));
-  }
-
-  close(code = 1000): void {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-
-  open(): void {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-
-  receive(message: object): void {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-
-  static latest(): FakeSocket {
-    return FakeSocket.all[FakeSocket.all.length - 1]!;
-  }
-}
+export { FakeSocket };
 
 type Routes = Parameters<typeof mockApi>[0];
 

@@ -1,45 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { backoffDelay, useLiveStore } from "@/stores/live";
-import { fakeJwt, ME, mockApi, settle, setupApp, storeSession } from "../helpers";
+import { FakeSocket, fakeJwt, ME, mockApi, settle, setupApp, storeSession } from "../helpers";
 
-/** A WebSocket that records what the client sends; tests play the server. */
-class FakeSocket {
-  static OPEN = 1;
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: Record<string, unknown>[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-
-  constructor(
-    readonly url: string,
-    readonly protocols: string[],
-  ) {
-    FakeSocket.all.push(this);
-  }
-
-  send(data: string): void {
-    this.sent.push(JSON.parse(data));
-  }
-
-  close(code = 1000): void {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-
-  open(): void {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-
-  receive(message: object): void {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-}
-
-const latest = () => FakeSocket.all[FakeSocket.all.length - 1]!;
+const latest = () => FakeSocket.latest();
 const notification = (id: number) => ({
   id,
   kind: "invite.sent",
