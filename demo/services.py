@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 
 from accounts.models import User
 from apps_registry import services as app_services
@@ -149,7 +149,6 @@ def _write_days(
             on_day(written)
             yield written
         return
-    connections.close_all()  # nothing of the parent's connections may cross into a child
     context = multiprocessing.get_context("spawn")
     stores = {
         "EVENT_STORE": settings.EVENT_STORE,

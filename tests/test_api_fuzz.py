@@ -17,6 +17,20 @@ ROLES = ["anonymous", "colleague", "owner"]
 EXAMPLES = 12  # per operation and role: ~1,700 requests in all
 
 
+@pytest.fixture(autouse=True)
+def _connections_stay_open():
+    """Like Django's test client: requests do not close the test's database connection (on
+    PostgreSQL that would end the test's transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(params=ROLES)
 def role(request, tracked_app, colleague, owner):
     from accounts import services as account_services
