@@ -99,7 +99,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if self.connection is None:
             return
         if not get_limits().frame(self.place):  # a flood of frames, however small
-            await self.close(code=c.RATE_LIMITED)
+            await self._cut()
             return
         self.last_frame = time.monotonic()
         data = text_data if text_data is not None else bytes_data
@@ -120,11 +120,16 @@ class IngestConsumer(AsyncWebsocketConsumer):
             await self.close(code=c.BAD_MESSAGE)
             return
         if not get_limits().events(self.place, len(events)):
-            await self.close(code=c.RATE_LIMITED)
+            await self._cut()
             return
         if not await self._token_still_valid():
             return
         await self._store_and_ack(events)
+
+    async def _cut(self) -> None:
+        """Close for going past a limit; the address cools down before it may connect again."""
+        get_limits().cool_down(self.place)
+        await self.close(code=c.RATE_LIMITED)
 
     async def _token_still_valid(self) -> bool:
         """Re-check the token every few seconds (one query), so that unlocking, revoking or

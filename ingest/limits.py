@@ -74,6 +74,7 @@ class Limits:
     def __init__(self) -> None:
         self.addresses: dict[str, _Source] = {}
         self.tokens: dict[str, _Source] = {}
+        self.cooling: dict[str, float] = {}  # address -> until when (monotonic) it is refused
         self.admitted = 0
 
     def admit(self, *, ip: str, token: str) -> Place | None:
@@ -83,6 +84,8 @@ class Limits:
         if self.admitted % SWEEP_EVERY == 0:
             self._sweep()
         address = hashlib.blake2b(ip.encode(), key=_KEY, digest_size=12).hexdigest()
+        if self.cooling.get(address, 0.0) > time.monotonic():
+            return None
         token_key = hashlib.blake2b(token.encode(), key=_KEY, digest_size=12).hexdigest()
         by_address = self.addresses.get(address)
         by_token = self.tokens.get(token_key)
@@ -110,7 +113,15 @@ class Limits:
             if source is not None:
                 source.connections = max(0, source.connections - 1)
 
+    def cool_down(self, place: Place) -> None:
+        """The connection was cut for going past a limit: its address's new connections are
+        refused for a while (cheaply, before the token is checked), so that a flood that
+        reconnects at once costs the server next to nothing."""
+        self.cooling[place.address] = time.monotonic() + settings.INGEST_COOLDOWN_SECONDS
+
     def _sweep(self) -> None:
+        now = time.monotonic()
+        self.cooling = {address: until for address, until in self.cooling.items() if until > now}
         for sources in (self.addresses, self.tokens):
             idle = [key for key, s in sources.items() if not s.connections and s.bucket.full()]
             for key in idle:

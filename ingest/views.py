@@ -67,6 +67,7 @@ def _handle(request: HttpRequest, origin: str | None) -> tuple[HttpResponse, str
         return _error("rate_limited", "Too many connections from here.", 429), None
     try:
         if not limits.events(place, len(events)):
+            limits.cool_down(place)
             return _error("rate_limited", "Too many events from here: slow down.", 429), None
         return _stored(request, origin, token, ip, events)
     finally:

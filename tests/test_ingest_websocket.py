@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from apps_registry import services as app_services
 from datalab.routing import websocket_urlpatterns
 from ingest import constants as c
+from ingest.limits import get_limits
 from ingest.models import DroppedEvents
 from tests.conftest import APP_ORIGIN, TRACKED_CONFIG
 from tokens import services as token_services
@@ -459,3 +460,22 @@ async def test_an_event_of_an_unhashable_type_is_rejected_and_the_socket_goes_on
     assert ack["rejected"] == [{"id": odd["id"], "error": "type_unknown"}] and len(ack["ids"]) == 1
     assert len((await send_batch(comm, [pageview()]))["ids"]) == 1
     await comm.disconnect()
+
+
+async def test_an_address_cut_for_a_flood_cools_down_before_it_may_connect_again(
+    tracked_app, settings
+):
+    settings.INGEST_RATE = 1
+    settings.INGEST_BURST = 150
+    comm, _ = await connected(tracked_app.token)
+    await send_batch(comm, [pageview() for _ in range(100)])
+    await comm.send_to(bytes_data=orjson.dumps({"type": "batch", "events": [pageview()] * 100}))
+    assert await closed_with(comm) == c.RATE_LIMITED  # past the burst
+
+    assert await refused(tracked_app.token) == c.RATE_LIMITED  # cooling down, token unchecked
+    other, _ = await connected(tracked_app.token, ip="198.51.100.9")  # others are not held up
+    await other.disconnect()
+    settings.INGEST_COOLDOWN_SECONDS = 0
+    get_limits().cooling.clear()
+    again, _ = await connected(tracked_app.token)  # once it has cooled down
+    await again.disconnect()
