@@ -21,19 +21,15 @@ export function optedOut(respectDnt?: boolean): boolean {
 }
 
 /** The websocket and HTTP endpoints of a host ("example.com", "https://example.com/any/path"). */
-export function endpoints(host: string, token: string) {
-  const u = new URL(host.indexOf("//") < 0 ? "https://" + host : host);
-  return {
-    ws: (u.protocol == "http:" ? "ws://" : "wss://") + u.host + "/ws/ingest?token=" + encodeURIComponent(token),
-    http: u.protocol + "//" + u.host + "/api/v1/ingest",
-  };
+export function endpoints(host: string, token: string): [ws: string, http: string] {
+  const origin = new URL(host.indexOf("//") < 0 ? "https://" + host : host).origin;
+  return [origin.replace("http", "ws") + "/ws/ingest?token=" + encodeURIComponent(token), origin + "/api/v1/ingest"];
 }
 
 /** Starts tracking; returns the custom-event function (a no-op when tracking is off). */
 export function start(o: Options): Track {
   if (!o.token || !o.host || optedOut(o.respectDnt)) return noop;
-  const { ws, http } = endpoints(o.host, o.token);
-  const transport = createTransport(ws, http, o.token, createQueue(), (c) => configure(c));
+  const transport = createTransport(...endpoints(o.host, o.token), o.token, createQueue(), (c) => configure(c));
   const emit = (type: string, fields: Record<string, unknown>) =>
     transport.send({ id: uuid(), type, ts: Date.now(), ...fields });
   const configure = startTracker(emit, o, transport.beacon);

@@ -22,42 +22,30 @@ export const STORAGE_KEY = "datalab_q";
 export const MAX_QUEUE = 500;
 
 export function createQueue(max = MAX_QUEUE): Queue {
-  let items: Ev[] = load();
-  const save = () => {
+  let items: Ev[] = [];
+  const save = (next: Ev[]) => {
+    items = next.slice(-max);
     try {
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify(items));
     } catch {
       // storage disabled or full: the queue still works in memory
     }
   };
-  if (items.length > max) items = items.slice(-max);
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "[]");
+    save(Array.isArray(stored) ? stored : []);
+  } catch {
+    save([]); // garbage in storage, or storage disabled
+  }
   return {
-    push(ev) {
-      items.push(ev);
-      if (items.length > max) items = items.slice(-max);
-      save();
-    },
-    remove(ids) {
-      if (!ids.length) return;
-      const gone = new Set(ids);
-      items = items.filter((e) => !gone.has(e.id));
-      save();
-    },
+    push: (ev) => save(items.concat(ev)),
+    remove: (ids) => save(items.filter((e) => ids.indexOf(e.id) < 0)),
     all: () => items,
   };
 }
 
-function load(): Ev[] {
-  try {
-    const v = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "[]");
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return [];
-  }
-}
-
 /** The UTF-8 size of an event once serialized. */
-export const size = (ev: Ev) => new TextEncoder().encode(JSON.stringify(ev)).length;
+export const size = (ev: Ev) => new Blob([JSON.stringify(ev)]).size;
 
 /** Room left in a frame for the envelope: {"type":"batch","events":[]} and the HTTP body's token. */
 export const ENVELOPE = 256;
@@ -71,5 +59,5 @@ export function chunk(evs: Ev[], maxCount: number, maxBytes: number): Ev[] {
   let bytes = ENVELOPE;
   let n = 0;
   while (n < evs.length && n < maxCount && (bytes += size(evs[n]) + 1) <= maxBytes) n++;
-  return evs.slice(0, Math.max(n, 1));
+  return evs.slice(0, n || 1);
 }

@@ -17,14 +17,14 @@ try {
     const data = (script && script.dataset) || {};
     const flag = (v?: string) => v != "false";
     const track = start({
-      token: data.token || "",
-      host: script ? script.src : "",
+      token: data.token as string, // start() does nothing without both
+      host: (script && script.src) as string,
       respectDnt: flag(data.respectDnt),
       spa: flag(data.spa),
       hash: flag(data.hash),
     });
     w.datalab = { track };
-    for (const args of (stub && stub.q) || []) track(...(Array.from(args) as Parameters<Track>));
+    for (const args of (stub && stub.q) || []) track.apply(0, args as Parameters<Track>);
   }
 } catch {
   // never break the host page

@@ -2,7 +2,7 @@
 // clicks on the hello's selectors, hovers on tracked elements.
 import type { Options } from "./index";
 import type { Config } from "./transport";
-import { safe } from "./util";
+import { on, safe } from "./util";
 
 export type Emit = (type: string, fields: Record<string, unknown>) => void;
 
@@ -10,8 +10,7 @@ export type TrackerOptions = Pick<Options, "spa" | "hash">;
 
 interface Hover {
   el: Element;
-  t: number;
-  done?: boolean; // clicked: its leave is not an outcome
+  t: number; // when the hover began; 0 once clicked (its leave is then not an outcome)
 }
 
 export function startTracker(emit: Emit, opts: TrackerOptions, onHide: () => void) {
@@ -20,10 +19,7 @@ export function startTracker(emit: Emit, opts: TrackerOptions, onHide: () => voi
   let shown = 0; // when the current page became visible, 0 while hidden
   const hovers: Record<string, Hover> = {};
   const now = Date.now;
-  const on = (target: EventTarget, type: string, fn: (e: any) => void) =>
-    target.addEventListener(type, safe(fn), true);
   const here = () => (opts.hash === false ? location.href.split("#")[0] : location.href);
-  const visible = () => document.visibilityState == "visible";
 
   const leave = () => {
     if (shown) emit("leave", { url, duration: now() - shown });
@@ -36,7 +32,7 @@ export function startTracker(emit: Emit, opts: TrackerOptions, onHide: () => voi
     const referrer = url || document.referrer;
     leave();
     url = next;
-    shown = visible() ? now() : 0;
+    shown = document.hidden ? 0 : now();
     emit("pageview", {
       url,
       referrer,
@@ -52,10 +48,9 @@ export function startTracker(emit: Emit, opts: TrackerOptions, onHide: () => voi
     const later = () => setTimeout(safe(page));
     for (const name of ["pushState", "replaceState"] as const) {
       const orig = history[name];
-      history[name] = function (this: History, ...args: Parameters<History["pushState"]>) {
-        const result = orig.apply(this, args);
+      history[name] = function (this: History) {
         later();
-        return result;
+        return orig.apply(this, arguments as unknown as Parameters<History["pushState"]>);
       };
     }
     on(window, "popstate", later);
@@ -71,32 +66,34 @@ export function startTracker(emit: Emit, opts: TrackerOptions, onHide: () => voi
     onHide();
   };
   on(document, "visibilitychange", () => {
-    if (!visible()) return hide();
+    if (document.hidden) return hide();
     hidden = false;
     shown = shown || now();
   });
   on(window, "pagehide", hide);
 
   // tracked elements: the selector's closest match of a target, null when none or invalid
-  const closest = (target: EventTarget | null, selector: string): Element | null => {
+  const closest = (target: EventTarget | null, selector: string): Element | null | undefined => {
     try {
       return (target as Element).closest(selector);
     } catch {
-      return null;
+      // an invalid selector matches nothing
     }
   };
+
+  // a hover's outcome; a click without a hover (touch screens) or after one reported: duration 0
+  const outcome = (name: string, action: string, h?: Hover) =>
+    emit("element", { name, action, duration: h && h.t ? now() - h.t : 0 });
 
   on(document, "click", (e: MouseEvent) => {
     for (const selector of config.clicks || []) {
       if (closest(e.target, selector)) emit("click", { url: location.href, selector });
     }
     for (const { name, selector } of config.elements || []) {
-      const h = hovers[name];
       const el = closest(e.target, selector);
       if (!el) continue;
-      // a click without a hover (touch screens) or after one reported: duration 0
-      emit("element", { name, action: "click", duration: h && !h.done ? now() - h.t : 0 });
-      hovers[name] = { el, t: 0, done: true };
+      outcome(name, "click", hovers[name]);
+      hovers[name] = { el, t: 0 };
     }
   });
 
@@ -111,7 +108,7 @@ export function startTracker(emit: Emit, opts: TrackerOptions, onHide: () => voi
     for (const name in hovers) {
       const h = hovers[name];
       if (h.el.contains(e.relatedTarget as Node | null)) continue; // still inside
-      if (!h.done) emit("element", { name, action: "leave", duration: now() - h.t });
+      if (h.t) outcome(name, "leave", h);
       delete hovers[name];
     }
   });

@@ -1,7 +1,7 @@
 // The websocket transport: batching, acks, re-sends, reconnects, close codes, and the beacon.
 // See docs/ingest-protocol.md: the close codes and message shapes are a contract.
 import { chunk, ENVELOPE, size, type Ev, type Queue } from "./queue";
-import { safe } from "./util";
+import { on, safe } from "./util";
 
 /** The `config` of the server's hello. */
 export interface Config {
@@ -20,12 +20,12 @@ export interface Transport {
   beacon(): void;
 }
 
-export const FLUSH_EVERY = 20;
-export const MAX_BATCH = 100;
-export const MAX_FRAME = 65536;
-export const ACK_TIMEOUT = 10000;
-export const BACKOFF_BASE = 1000;
-export const BACKOFF_MAX = 30000;
+const FLUSH_EVERY = 20;
+const MAX_BATCH = 100;
+const MAX_FRAME = 65536;
+const ACK_TIMEOUT = 10000;
+const BACKOFF_BASE = 1000;
+const BACKOFF_MAX = 30000;
 
 export function createTransport(
   wsUrl: string,
@@ -42,38 +42,37 @@ export function createTransport(
   let flushTimer = 0;
   let ackTimer = 0;
   let inflight: string[] = []; // ids of the one batch awaiting its ack
-  let maxBatch = MAX_BATCH;
-  let cap = MAX_BATCH; // lowered by 4413 TOO_LARGE
+  let maxBatch = MAX_BATCH; // the hello's max_batch, halved by 4413 TOO_LARGE
   let maxBytes = MAX_FRAME;
   let flushMs = 1000;
 
   const connect = () => {
     retry = 0;
-    const Socket = globalThis.WebSocket;
-    if (!Socket) return;
     try {
-      ws = new Socket(wsUrl);
+      ws = new WebSocket(wsUrl); // throws on a refused URL, or where there is no WebSocket
     } catch {
-      return closed(1006);
+      return closed(1006); // backoff; events still leave by the beacon when the page is hidden
     }
     ws.onmessage = safe((m: MessageEvent) => receive(JSON.parse(m.data)));
     ws.onclose = safe((e: CloseEvent) => closed(e.code));
   };
 
-  const receive = (msg: { type?: string; config?: Config; ids?: string[]; rejected?: { id: string }[] }) => {
-    if (msg.type == "hello") {
-      const c = msg.config || {};
-      maxBatch = Math.min(c.max_batch || MAX_BATCH, MAX_BATCH);
-      maxBytes = Math.min(c.max_frame_bytes || MAX_FRAME, MAX_FRAME);
+  // the server sends a hello (the one message with a config), then an ack per batch, with both
+  // lists (docs/ingest-protocol.md)
+  const receive = (msg: { config?: Config; ids: string[]; rejected: { id: string }[] }) => {
+    const c = msg.config;
+    if (c) {
+      maxBatch = Math.min(c.max_batch || maxBatch, maxBatch);
+      maxBytes = Math.min(c.max_frame_bytes || maxBytes, maxBytes);
       flushMs = c.flush_ms || flushMs;
       ready = true;
       onConfig(c);
       flush();
-    } else if (msg.type == "ack") {
+    } else {
       // acked and rejected events are done; the rest of the batch was not processed: re-sent
       clearTimeout(ackTimer);
       attempt = 0;
-      queue.remove((msg.ids || []).concat((msg.rejected || []).map((r) => r.id)));
+      queue.remove(msg.ids.concat(msg.rejected.map((r) => r.id)));
       inflight = [];
       schedule();
     }
@@ -89,14 +88,14 @@ export function createTransport(
     }
     // BAD_MESSAGE: the batch can never succeed. TOO_LARGE: halve the batches; a lone event is dropped.
     if (code == 4400 || (code == 4413 && inflight.length < 2)) queue.remove(inflight);
-    else if (code == 4413) cap = inflight.length >> 1;
+    else if (code == 4413) maxBatch = inflight.length >> 1;
     inflight = [];
     // reconnect when there is something to send (an idle socket closed by 4408 reopens on the next event)
     if (queue.all().length) retry = setTimeout(connect, backoff());
   };
 
   // exponential, capped, with jitter: half of the delay is random
-  const backoff = () => Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt++) * (0.5 + Math.random() / 2);
+  const backoff = () => Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt++) * (1 + Math.random()) / 2;
 
   const schedule = () => {
     const n = queue.all().length;
@@ -110,18 +109,15 @@ export function createTransport(
     clearTimeout(flushTimer);
     flushTimer = 0;
     if (!ready || inflight.length) return;
-    const batch = chunk(queue.all(), Math.min(maxBatch, cap), maxBytes);
+    const batch = chunk(queue.all(), maxBatch, maxBytes);
     if (!batch.length) return;
     inflight = batch.map((e) => e.id);
     ws!.send(JSON.stringify({ type: "batch", events: batch }));
-    ackTimer = setTimeout(() => ws && ws.close(), ACK_TIMEOUT);
+    ackTimer = setTimeout(() => ws!.close(), ACK_TIMEOUT); // cleared when the socket closes
   };
 
   // back online: no need to sit out the rest of a long backoff
-  window.addEventListener(
-    "online",
-    safe(() => retry && (clearTimeout(retry), connect())),
-  );
+  on(window, "online", () => retry && (clearTimeout(retry), connect()));
   schedule(); // events kept in sessionStorage by the previous page
   return {
     send(ev) {

@@ -11,16 +11,14 @@ export const safe =
     }
   };
 
-/** A random UUID v4, lower-case with hyphens (crypto.randomUUID needs a secure context). */
-export function uuid(): string {
-  const c = crypto;
-  if (c.randomUUID) return c.randomUUID();
-  const b = c.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 15) | 64; // version 4
-  b[8] = (b[8] & 63) | 128; // variant 10xx
-  let s = "";
-  for (let i = 0; i < 16; i++) {
-    s += (i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "") + (b[i] + 256).toString(16).slice(1);
-  }
-  return s;
-}
+/** Listens (capturing, so that pages stopping propagation do not hide events), never throwing. */
+export const on = (target: EventTarget, type: string, fn: (e: any) => void) =>
+  target.addEventListener(type, safe(fn), true);
+
+/** A random UUID v4, lower-case with hyphens, from crypto.getRandomValues (which, unlike
+ * crypto.randomUUID, pages served over plain http have too). */
+export const uuid = (): string =>
+  // each 0 becomes a random hex digit, the 4 stays (version), the 8 becomes 8-b (variant 10xx)
+  "00000000-0000-4000-8000-000000000000".replace(/[08]/g, (d) =>
+    (+d ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (+d / 4)))).toString(16),
+  );

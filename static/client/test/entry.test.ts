@@ -26,18 +26,9 @@ afterEach(() => {
 
 describe("endpoints", () => {
   it("derive the websocket and HTTP URLs from the host", () => {
-    expect(endpoints("analytics.example", "a b")).toEqual({
-      ws: "wss://analytics.example/ws/ingest?token=a%20b",
-      http: "https://analytics.example/api/v1/ingest",
-    });
-    expect(endpoints(SCRIPT_SRC, "t")).toEqual({
-      ws: "wss://analytics.example/ws/ingest?token=t",
-      http: "https://analytics.example/api/v1/ingest",
-    });
-    expect(endpoints("http://127.0.0.1:8000", "t")).toEqual({
-      ws: "ws://127.0.0.1:8000/ws/ingest?token=t",
-      http: "http://127.0.0.1:8000/api/v1/ingest",
-    });
+    expect(endpoints("analytics.example", "a b")).toEqual(["wss://analytics.example/ws/ingest?token=a%20b", "https://analytics.example/api/v1/ingest"]);
+    expect(endpoints(SCRIPT_SRC, "t")).toEqual(["wss://analytics.example/ws/ingest?token=t", "https://analytics.example/api/v1/ingest"]);
+    expect(endpoints("http://127.0.0.1:8000", "t")).toEqual(["ws://127.0.0.1:8000/ws/ingest?token=t", "http://127.0.0.1:8000/api/v1/ingest"]);
   });
 });
 

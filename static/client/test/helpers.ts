@@ -29,6 +29,7 @@ export function freshDom(o: DomOptions = {}): Dom {
   const beacons: Dom["beacons"] = [];
   let state = "visible";
   Object.defineProperty(w.document, "visibilityState", { configurable: true, get: () => state });
+  Object.defineProperty(w.document, "hidden", { configurable: true, get: () => state != "visible" });
   Object.defineProperty(w.screen, "width", { configurable: true, value: 1280 });
   const navProps: Record<string, unknown> = {
     sendBeacon: (url: string, body: string) => {
