@@ -1,95 +1,35 @@
-"""The funnel report: stage reach (ordered, vectorized; strict and any per visitor), drop-offs."""
+"""The funnel report: stage reach (`reach`: every order mode vectorized), drop-offs."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from eventstore import strings_of
-from insights.funnel import visitor_reach
 
 from .arrays import group_starts, last_at, median, ratio
+from .reach import REACH, Hits
 from .scan import Scan
-
-
-class Hits:
-    """The events that reached a stage below n, in (visitor, ts, event_id) order."""
-
-    def __init__(self, scan: Scan, n: int) -> None:
-        rows = scan.rows
-        masks = rows.stages & ((1 << n) - 1)
-        picked = np.flatnonzero(masks)
-        order = picked[np.argsort(rows.codes["visitor_id"][picked], kind="stable")]
-        self.ts = rows.ts[order]
-        self.visitor = rows.codes["visitor_id"][order]
-        self.masks = masks[order]
-
-
-def _ordered(hits: Hits, n: int, window_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every attempt (a stage-1 hit, in hit order) followed greedily: at each stage the earliest
-    later-or-same hit of the visitor reaching it within the window (`funnel._ordered_from`,
-    for all attempts at once). Returns each attempt's visitor, level and stage times."""
-    starts = np.flatnonzero(hits.masks & 1)
-    visitor, limit = hits.visitor[starts], hits.ts[starts] + window_ms
-    times = np.zeros((len(starts), n), dtype=np.int64)
-    times[:, 0] = hits.ts[starts]
-    level = np.ones(len(starts), dtype=np.int64)
-    pos, alive = starts, np.ones(len(starts), dtype=bool)
-    for k in range(1, n):
-        reaching = np.flatnonzero(hits.masks >> k & 1)
-        if not len(reaching):
-            break
-        at = np.searchsorted(reaching, pos)
-        candidate = reaching[np.minimum(at, len(reaching) - 1)]
-        alive &= (at < len(reaching)) & (hits.visitor[candidate] == visitor)
-        alive &= hits.ts[candidate] <= limit
-        pos = np.where(alive, candidate, pos)
-        times[:, k] = hits.ts[candidate]
-        level += alive
-    return visitor, level, times
-
-
-def _per_visitor(hits: Hits, n: int, window_ms: int, order: str):
-    """strict and any: `funnel.visitor_reach` per visitor (no vectorized form)."""
-    visitors, levels, times = [], [], []
-    bounds = np.flatnonzero(np.diff(hits.visitor)) + 1
-    for chunk in np.split(np.arange(len(hits.ts)), bounds) if len(hits.ts) else []:
-        visitor_hits = [
-            (int(hits.ts[i]), int(i), frozenset(s for s in range(n) if hits.masks[i] >> s & 1))
-            for i in chunk
-        ]
-        reach = visitor_reach(visitor_hits, n=n, window_ms=window_ms, order=order)
-        visitors.append(int(hits.visitor[chunk[0]]))
-        levels.append(reach.level)
-        times.append(reach.times)
-    return visitors, levels, times
 
 
 def funnel(scan: Scan, *, names: list[str], order: str, window_seconds: int) -> dict:
     """The stages with counts, conversion and median times; `levels`: per visitor code, the
     number of stages reached."""
     n, window_ms = len(names), window_seconds * 1000
-    hits = Hits(scan, n)
+    rows = scan.rows
+    hits = Hits.of(rows.ts, rows.codes["visitor_id"], rows.stages, n)
+    visitor, level, gaps = REACH[order](hits, n, window_ms)
     levels = np.zeros(scan.n_visitors, dtype=np.int64)
-    gaps: dict[int, list[float]] = {k: [] for k in range(2, n + 1)}
-    if order == "ordered":
-        visitor, level, times = _ordered(hits, n, window_ms)
-        np.maximum.at(levels, visitor, level)
-        for k in range(2, n + 1):
-            reached = np.flatnonzero(level >= k)
-            first = reached[group_starts(visitor[reached])]
-            gaps[k] = ((times[first, k - 1] - times[first, k - 2]) / 1000).tolist()
-    else:
-        visitors, visitor_levels, visitor_times = _per_visitor(hits, n, window_ms, order)
-        levels[visitors] = visitor_levels
-        for level, path in zip(visitor_levels, visitor_times, strict=True):
-            for k in range(2, level + 1):
-                if k in path:
-                    gaps[k].append((path[k][-1] - path[k][-2]) / 1000)
+    np.maximum.at(levels, visitor, level)
+    medians: dict[int, float | None] = {}
+    for k in range(2, n + 1):
+        reached = np.flatnonzero(level >= k)
+        first = reached[group_starts(visitor[reached])]  # each visitor's first attempt
+        medians[k] = median((gaps[first, k - 1] / 1000).tolist()) if gaps is not None else None
     counts = [int(np.count_nonzero(levels >= k)) for k in range(1, n + 1)]
     stages = []
     for k, name in enumerate(names, start=1):
         previous = counts[k - 2] if k > 1 else counts[0]
-        middle = median(gaps[k]) if k > 1 else None
+        middle = medians[k] if k > 1 else None
         stages.append(
             {
                 "name": name,
