@@ -103,6 +103,11 @@ class Dictionary(Sequence[str]):
     def __len__(self) -> int:
         return self.size
 
+    @property
+    def extra(self) -> dict[int, str]:
+        """The codes given for this read only (values the store has not coded yet)."""
+        return self._extra
+
     def __getitem__(self, code):
         if code in self._extra:
             return self._extra[code]

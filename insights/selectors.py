@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from eventstore import get_store
+from eventstore.rollups import raw_columns
 from funnels.selectors import config_for_epoch
 from insights import engine
 from insights.query import InsightQuery, parse_query
@@ -21,12 +22,12 @@ LIVE_WINDOW_MS = 5 * 60 * 1000
 
 SESSIONS = ("type", "session_id", "visitor_id")
 FILTERED = (*SESSIONS, "path", "referrer", "campaign", "browser", "os", "device")
-FUNNEL = ("visitor_id", "stages")
 
 
-def _scan(q: InsightQuery, *names: str) -> engine.Scan:
-    """The range's events, with the columns `names` (and those the filters need)."""
-    wanted = {"ts", *names, *(FILTERED if q.filters else ())}
+def _scan(q: InsightQuery, *reads: str) -> engine.Scan:
+    """The range's events, with the columns the rollup columns `reads` are computed from (and
+    those the filters need)."""
+    wanted = {"ts", *raw_columns(reads), *(FILTERED if q.filters else ())}
     columns = get_store().columns(q.app.pk, q.epoch, q.start_ms, q.end_ms, names=sorted(wanted))
     return engine.Scan(columns, q.filters)
 
@@ -38,7 +39,7 @@ def _funnel_config(q: InsightQuery) -> dict:
 def overview(q: InsightQuery, *, compare: bool = False) -> dict:
     """The KPIs and their series; with `compare`, the KPIs of the previous period too."""
     buckets = q.buckets()
-    result = engine.overview(_scan(q, *SESSIONS), buckets)
+    result = engine.overview(_scan(q, *engine.OVERVIEW), buckets)
     result["series"] = [
         {"t": q.label(bucket), **point}
         for bucket, point in zip(buckets, result["series"], strict=True)
@@ -46,7 +47,7 @@ def overview(q: InsightQuery, *, compare: bool = False) -> dict:
     result["interval"] = "hour" if q.hourly else "day"
     if compare:
         before = q.previous()
-        kpis = engine.overview(_scan(before, *SESSIONS), [])
+        kpis = engine.overview(_scan(before, *engine.OVERVIEW), [])
         del kpis["series"]
         result["previous"] = {
             "from": before.first_day.isoformat(),
@@ -63,7 +64,7 @@ def apps_today(apps) -> list[dict]:
     for app in apps:
         today = parse_query(app, {})
         today = dataclasses.replace(today, first_day=today.last_day)
-        scan = _scan(today, *SESSIONS)
+        scan = _scan(today, *engine.OVERVIEW)
         results.append(
             {
                 "app": app.pk,
@@ -76,11 +77,11 @@ def apps_today(apps) -> list[dict]:
 
 
 def pages(q: InsightQuery) -> dict:
-    return {"results": engine.pages(_scan(q, *SESSIONS, "path", "duration_ms"))}
+    return {"results": engine.pages(_scan(q, *engine.PAGES))}
 
 
 def technology(q: InsightQuery) -> dict:
-    scan = _scan(q, "type", "visitor_id", "browser", "os", "device")
+    scan = _scan(q, *engine.TECHNOLOGY)
     return {
         "browsers": engine.breakdown(scan, "browser"),
         "os": engine.breakdown(scan, "os"),
@@ -100,7 +101,7 @@ def _levels(scan: engine.Scan, funnel: dict) -> np.ndarray:
 
 
 def sources(q: InsightQuery) -> dict:
-    scan = _scan(q, *SESSIONS, "referrer", "campaign", *FUNNEL)
+    scan = _scan(q, *engine.SOURCES, *engine.FUNNEL)
     funnel = _funnel_config(q)
     levels = _levels(scan, funnel)
     n = len(funnel["stages"])
@@ -122,7 +123,7 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
         body["stages"] = [{"name": n, "visitors": c} for n, c in zip(names, counts, strict=True)]
         return body
     result = engine.funnel(
-        _scan(q, *FUNNEL),
+        _scan(q, *engine.FUNNEL),
         names=names,
         order=config["order"],
         window_seconds=config["window_seconds"],
@@ -133,21 +134,21 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
 
 def funnel_dropoffs(q: InsightQuery, stage: int) -> dict:
     config = _funnel_config(q)
-    scan = _scan(q, *FUNNEL, "type", "path")
+    scan = _scan(q, *engine.DROPOFFS)
     levels = _levels(scan, config)
     return {"stage": stage, "visitors": engine.dropoffs(scan, levels, stage)}
 
 
 def journeys(q: InsightQuery, *, start: str | None, steps: int, direction: str) -> dict:
     body = engine.journeys(
-        _scan(q, *SESSIONS, "path"), start=start, steps=steps, direction=direction
+        _scan(q, *engine.JOURNEYS), start=start, steps=steps, direction=direction
     )
     return {"start": start, "steps": steps, "direction": direction, **body}
 
 
 def elements(q: InsightQuery) -> dict:
     names = [element["name"] for element in config_for_epoch(q.app, q.epoch)["elements"]]
-    return {"results": engine.elements(_scan(q, "type", "name", "action", "duration_ms"), names)}
+    return {"results": engine.elements(_scan(q, *engine.ELEMENTS), names)}
 
 
 def _visitors_now(q: InsightQuery) -> int:

@@ -1,7 +1,8 @@
-"""The answers of the insights endpoints, computed from the events of a range by columns.
+"""The answers of the insights endpoints, computed from rollups of the events of a range.
 
-Backend-neutral: every event store gives the same `Columns` (eventstore.columns), so every
-backend gives the same answers. Definitions (docs/insights.md):
+Backend-neutral: every event store gives the same `Rollups` (eventstore.rollups: small tables
+per piece of the range's events, merged exactly), so every backend gives the same answers.
+Definitions (docs/insights.md):
 - metrics count events with ts in [start, end); a *session* is the set of a session id's
   events in that range; its referrer and campaign are those of its first pageview that has one,
   its entry and exit pages its first and last pageview (by time, then path), its browser, os and
@@ -10,24 +11,45 @@ backend gives the same answers. Definitions (docs/insights.md):
   viewed it, and only that path's pageviews count);
 - uniques are exact (distinct codes), never sums of daily uniques.
 
-Arrays are indexed by row (events in (ts, event_id) order) or by code (a session, visitor or
-path: its index in the columns' string table).
+Every report takes a store's `Rollups` (unfiltered ranges) or a `Scan` (the range's events by
+columns, filters applied; the reports read the rollups of its events). Arrays are indexed by
+rollup row or by code (a session, visitor or path: its index in the string table).
 
-Modules by report: `scan` (sessions and filters, shared by all), `traffic` (overview, pages,
-technology, sources), `funnel`, `journeys`, `elements`, `live`; `arrays` holds the helpers.
+Modules by report: `scan` (filters), `sessions` (sessions merged across pieces), `traffic`
+(overview, pages, technology, sources), `funnel` (with `reach`: how far each visitor got),
+`journeys`, `elements`, `live`; `arrays` holds the helpers. Each report module names the rollup
+columns its reports read (OVERVIEW, PAGES, ...).
 """
 
 from .arrays import DIRECT, LEFT, UNKNOWN, distinct_counts
-from .elements import elements
-from .funnel import dropoffs, funnel
-from .journeys import journeys
+from .elements import ELEMENTS, elements
+from .funnel import DROPOFFS, FUNNEL, dropoffs, funnel
+from .journeys import JOURNEYS, journeys
 from .live import live
-from .scan import Scan
-from .traffic import breakdown, overview, pages, sources
+from .scan import Scan, rollups_of
+from .traffic import (
+    OVERVIEW,
+    PAGES,
+    SOURCES,
+    TECHNOLOGY,
+    breakdown,
+    overview,
+    pages,
+    series_fits,
+    sources,
+)
 
 __all__ = [
     "DIRECT",
+    "DROPOFFS",
+    "ELEMENTS",
+    "FUNNEL",
+    "JOURNEYS",
     "LEFT",
+    "OVERVIEW",
+    "PAGES",
+    "SOURCES",
+    "TECHNOLOGY",
     "UNKNOWN",
     "Scan",
     "breakdown",
@@ -39,5 +61,7 @@ __all__ = [
     "live",
     "overview",
     "pages",
+    "rollups_of",
+    "series_fits",
     "sources",
 ]

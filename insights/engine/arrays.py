@@ -7,11 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from eventstore.rollups import groups_of
+
 LEFT = "(left)"
 DIRECT = "(direct)"
 UNKNOWN = "(unknown)"
 NONE = np.iinfo(np.int64).max
-DENSE_CELLS = 30_000_000  # (group x member) pairs counted with a boolean matrix below this
 
 
 def ratio(part: float, whole: float) -> float:
@@ -23,18 +24,72 @@ def median(values: Sequence) -> float | int | None:
 
 
 def distinct_counts(groups: np.ndarray, members: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group, the number of distinct members among the (group, member) pairs."""
-    if not len(groups):
-        return np.zeros(n_groups, dtype=np.int64)
-    n_members = int(members.max()) + 1
-    if n_groups * n_members <= DENSE_CELLS:
-        seen = np.zeros((n_groups, n_members), dtype=bool)
-        seen[groups, members] = True
-        return seen.sum(axis=1)
+    """Per group, the number of distinct members among the (group, member) pairs. Members
+    paired with one group only are counted without sorting; only the others' pairs are."""
     counts = np.zeros(n_groups, dtype=np.int64)
-    present, distinct = distinct_by_key(groups, members)
-    counts[present] = distinct
+    if not len(groups):
+        return counts
+    member, first, _ = groups_of(members)
+    spread = spread_rows(member, len(first), groups)
+    alone = first[~spread[first]]  # one row per member found with one group only
+    counts += np.bincount(groups[alone], minlength=n_groups)
+    present, distinct = distinct_by_key(groups[spread], member[spread])
+    counts[present] += distinct
     return counts
+
+
+def distinct_pair_counts(
+    groups: np.ndarray, members: np.ndarray, n_groups: int, offsets: np.ndarray
+) -> np.ndarray:
+    """`distinct_counts` of pairs that are distinct within each piece (`offsets`: where each
+    piece's rows start): only the pairs of members found in several pieces are sorted."""
+    counts = np.zeros(n_groups, dtype=np.int64)
+    if not len(groups):
+        return counts
+    piece = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    member, first, _ = groups_of(members)
+    spread = spread_rows(member, len(first), piece)
+    counts += np.bincount(groups[~spread], minlength=n_groups)  # distinct pairs already
+    present, distinct = distinct_by_key(groups[spread], member[spread])
+    counts[present] += distinct
+    return counts
+
+
+def spread_rows(group: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Per row: does its group hold rows with different `values`?"""
+    low = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(low, group, values)
+    high = np.full(n_groups, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(high, group, values)
+    return (low != high)[group]
+
+
+def best_rows(
+    group: np.ndarray,
+    n_groups: int,
+    keys: Sequence[np.ndarray],
+    among: np.ndarray | None = None,
+    *,
+    largest: bool = False,
+) -> np.ndarray:
+    """Per group, the row (among `among`, a mask; default all) whose `keys` are the
+    lexicographically smallest (`largest`: largest); -1 for a group without such a row. Only
+    the rows of groups with several are compared."""
+    rows = np.arange(len(group)) if among is None else np.flatnonzero(among)
+    g = group[rows]
+    best = np.full(n_groups, -1, dtype=np.int64)
+    several = np.bincount(g, minlength=n_groups)[g] > 1
+    best[g[~several]] = rows[~several]
+    rows, g = rows[several], g[several]
+    for key in keys:
+        values = key[rows]
+        bound = np.iinfo(values.dtype)
+        target = np.full(n_groups, bound.min if largest else bound.max, dtype=values.dtype)
+        (np.maximum if largest else np.minimum).at(target, g, values)
+        keep = values == target[g]
+        rows, g = rows[keep], g[keep]
+    best[g] = rows  # rows equal in every key: any of them
+    return best
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstore import Rollups
+
 from .arrays import median, ratio
-from .scan import Scan
+from .scan import Scan, rollups_of
+
+ELEMENTS = ("elements.name", "elements.action", "elements.duration_ms")
 
 
-def elements(scan: Scan, names: list[str]) -> list[dict]:
-    rows = scan.rows
-    is_element = rows.codes["type"] == rows.code_of("type", "element")
+def elements(source: Scan | Rollups, names: list[str]) -> list[dict]:
+    r = rollups_of(source)
+    name, action, duration = (r[column] for column in ELEMENTS)
     results = []
-    for name in names:
-        mine = is_element & (rows.codes["name"] == rows.code_of("name", name))
-        action = rows.codes["action"]
-        clicks = np.sort(rows.duration_ms[mine & (action == rows.code_of("action", "click"))])
-        leaves = np.sort(rows.duration_ms[mine & (action == rows.code_of("action", "leave"))])
+    for element in names:
+        mine = name == r.code_of("name", element)
+        clicks = np.sort(duration[mine & (action == r.code_of("action", "click"))])
+        leaves = np.sort(duration[mine & (action == r.code_of("action", "leave"))])
         hovers = len(clicks) + len(leaves)
         results.append(
             {
-                "name": name,
+                "name": element,
                 "hovers": hovers,
                 "clicks": len(clicks),
                 "leaves": len(leaves),

@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventstore import strings_of
+from eventstore import Rollups, groups_of, strings_of
 
-from .arrays import group_starts, last_at, median, ratio
+from .arrays import best_rows, group_starts, median, ratio, spread_rows
 from .reach import REACH, Hits
-from .scan import Scan
+from .scan import Scan, rollups_of
+
+HITS = ("hits.visitor", "hits.ts", "hits.hi", "hits.lo", "hits.stages")
+LAST_PAGES = ("visitors.visitor", "visitors.page_ts", "visitors.page_hi", "visitors.page_lo",
+              "visitors.page_path")  # fmt: skip
+FUNNEL, DROPOFFS = HITS, (*HITS, *LAST_PAGES)
 
 
-def funnel(scan: Scan, *, names: list[str], order: str, window_seconds: int) -> dict:
+def hits_of(r: Rollups, n: int) -> Hits:
+    """The hits of stages below n, in (visitor, ts, event_id) order: each piece's rows are in
+    that order, so only the rows of visitors found in several pieces are sorted again."""
+    visitor, stages = r["hits.visitor"], r["hits.stages"] & ((1 << n) - 1)
+    group, first, _ = groups_of(visitor)
+    piece = np.repeat(np.arange(len(r.offsets("hits")) - 1), np.diff(r.offsets("hits")))
+    spread = spread_rows(group, len(first), piece)
+    counted = stages != 0
+    rows = np.flatnonzero(counted & spread)
+    ts = r["hits.ts"]
+    rows = rows[np.lexsort((r["hits.lo"][rows], r["hits.hi"][rows], ts[rows], visitor[rows]))]
+    order = np.r_[np.flatnonzero(counted & ~spread), rows]
+    return Hits(ts[order], visitor[order], stages[order])
+
+
+def funnel(source: Scan | Rollups, *, names: list[str], order: str, window_seconds: int) -> dict:
     """The stages with counts, conversion and median times; `levels`: per visitor code, the
     number of stages reached."""
+    r = rollups_of(source)
     n, window_ms = len(names), window_seconds * 1000
-    rows = scan.rows
-    hits = Hits.of(rows.ts, rows.codes["visitor_id"], rows.stages, n)
-    visitor, level, gaps = REACH[order](hits, n, window_ms)
-    levels = np.zeros(scan.n_visitors, dtype=np.int64)
+    visitor, level, gaps = REACH[order](hits_of(r, n), n, window_ms)
+    levels = np.zeros(len(r.tables["visitor_id"]), dtype=np.int64)
     np.maximum.at(levels, visitor, level)
     medians: dict[int, float | None] = {}
     for k in range(2, n + 1):
@@ -43,23 +62,29 @@ def funnel(scan: Scan, *, names: list[str], order: str, window_seconds: int) -> 
     return {"stages": stages, "levels": levels}
 
 
-def dropoffs(scan: Scan, levels: np.ndarray, stage: int, limit: int = 100) -> list[dict]:
+def dropoffs(source: Scan | Rollups, levels: np.ndarray, stage: int, limit: int = 100) -> list:
     """Visitors who reached stage-1 but not `stage` (1-based), with their last page."""
-    rows = scan.rows
-    pv = np.flatnonzero(scan.is_pv)
-    last = last_at(scan.n_visitors, rows.codes["visitor_id"][pv], pv)
+    r = rollups_of(source)
+    visitor, page_ts = r["visitors.visitor"], r["visitors.page_ts"]
+    group, first, _ = groups_of(visitor)
+    keys = [page_ts, r["visitors.page_hi"], r["visitors.page_lo"]]
+    best = best_rows(group, len(first), keys, page_ts >= 0, largest=True)
+    seen = best >= 0
+    n_visitors = len(r.tables["visitor_id"])
+    ts, path = np.zeros(n_visitors, dtype=np.int64), np.full(n_visitors, -1, dtype=np.int64)
+    ts[visitor[first[seen]]] = page_ts[best[seen]]
+    path[visitor[first[seen]]] = r["visitors.page_path"][best[seen]]
     dropped = np.flatnonzero(levels == stage - 1) if stage > 1 else np.array([], dtype=np.int64)
-    ts = np.where(last >= 0, rows.ts[np.maximum(last, 0)], 0) if len(rows) else last
     if len(dropped) > limit:  # the latest `limit`, and those tied with the last of them
         dropped = dropped[ts[dropped] >= np.sort(ts[dropped])[-limit]]
     codes = dropped.tolist()
-    names = dict(zip(codes, strings_of(scan.tables["visitor_id"], codes), strict=True))
+    names = dict(zip(codes, strings_of(r.tables["visitor_id"], codes), strict=True))
     chosen = sorted(names, key=lambda v: (-int(ts[v]), names[v]))[:limit]
     return [
         {
             "visitor": names[v],
-            "last_page": scan.tables["path"][rows.codes["path"][last[v]]] if last[v] >= 0 else None,
-            "last_seen": int(ts[v]) if last[v] >= 0 else None,
+            "last_page": r.tables["path"][path[v]] if path[v] >= 0 else None,
+            "last_seen": int(ts[v]) if path[v] >= 0 else None,
         }
         for v in chosen
     ]

@@ -4,49 +4,62 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import LEFT, distinct_by_key, distinct_counts, group_starts, string_ranks
-from .scan import Scan
+from eventstore import Rollups, groups_of, sequence_order
+
+from .arrays import (
+    LEFT,
+    distinct_by_key,
+    distinct_counts,
+    group_starts,
+    spread_rows,
+    string_ranks,
+)
+from .scan import Scan, rollups_of
+from .sessions import VISITOR, sessions
+
+JOURNEYS = ("pageviews.session", "pageviews.ts", "pageviews.path", *VISITOR)
 
 
-def _page_sequences(scan: Scan, start: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """The pageview paths by (ts, path) of every kept session (that viewed `start`), repeats of
-    a path in a row dropped: (session code, path code) per step, sessions contiguous."""
-    c = scan.all_rows
-    session, is_pv = c.codes["session_id"], c.codes["type"] == scan.pageview
-    wanted = scan.kept
+def _page_sequences(r: Rollups, start: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The pageview paths by (ts, path) of every session (that viewed `start`), repeats of a
+    path in a row dropped: (session code, path code) per step, sessions contiguous. Each
+    piece's rows are in that order: only sessions found in several pieces are sorted again."""
+    session, path = r["pageviews.session"], r["pageviews.path"]
+    group, first, _ = groups_of(session)
     if start is not None:
-        viewed = session[is_pv & (c.codes["path"] == c.code_of("path", start))]
-        wanted = wanted & (np.bincount(viewed, minlength=len(wanted)) > 0)
-    rows = np.flatnonzero(is_pv & wanted[session])
-    rows = rows[np.argsort(session[rows], kind="stable")]  # by session, then (ts, event id)
-    same_time = np.flatnonzero(
-        (session[rows][1:] == session[rows][:-1]) & (c.ts[rows][1:] == c.ts[rows][:-1])
-    )
-    if len(same_time):  # pageviews of one session at one ms: by path
-        rank = string_ranks(c.tables["path"])
-        tied = np.zeros(len(rows), dtype=bool)
-        tied[same_time] = tied[same_time + 1] = True
-        at = np.flatnonzero(tied)
-        order = np.lexsort((rank[c.codes["path"][rows[at]]], c.ts[rows[at]], session[rows[at]]))
-        rows[at] = rows[at][order]
-    session, path = session[rows], c.codes["path"][rows]
+        viewed = np.zeros(len(first), dtype=bool)
+        viewed[group[path == r.code_of("path", start)]] = True
+        rows = np.flatnonzero(viewed[group])
+        session, path, group = session[rows], path[rows], group[rows]
+        ts = r["pageviews.ts"][rows]
+    else:
+        ts = r["pageviews.ts"]
+    offsets = r.offsets("pageviews")
+    piece = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    spread = spread_rows(group, len(first), piece if start is None else piece[rows])
+    again = np.flatnonzero(spread)
+    ranks = string_ranks(r.tables["path"])
+    again = again[sequence_order(session[again], ts[again], ranks[path[again]])]
+    order = np.r_[np.flatnonzero(~spread), again]
+    session, path = session[order], path[order]
     keep = group_starts(session) | group_starts(path)
     return session[keep], path[keep]
 
 
-def journeys(scan: Scan, *, start: str | None, steps: int, direction: str) -> dict:
-    session, path = _page_sequences(scan, start)
+def journeys(source: Scan | Rollups, *, start: str | None, steps: int, direction: str) -> dict:
+    r = rollups_of(source)
+    session, path = _page_sequences(r, start)
     if direction != "forward":
         session, path = session[::-1], path[::-1]
     if not len(session):
         return _journey_graph(np.zeros((0, steps), dtype=np.int64), session, [])
-    left = len(scan.tables["path"])  # the code of the "(left)" node
+    left = len(r.tables["path"])  # the code of the "(left)" node
     starts = np.flatnonzero(group_starts(session))
     end_of = np.repeat(np.r_[starts[1:], len(session)], np.diff(np.r_[starts, len(session)]))
     if start is None:
         first = starts
     else:
-        at = np.flatnonzero(path == scan.all_rows.code_of("path", start))
+        at = np.flatnonzero(path == r.code_of("path", start))
         first = at[group_starts(session[at])]
     length = np.minimum(end_of[first] - first, steps)
     walks = np.full((len(first), steps), -1, dtype=np.int64)
@@ -55,8 +68,9 @@ def journeys(scan: Scan, *, start: str | None, steps: int, direction: str) -> di
         walks[inside, j] = path[first[inside] + j]
     short = np.flatnonzero(length < steps)
     walks[short, length[short]] = left  # visitors who stopped before `steps` pages
-    visitors = scan.visitor[session[first]]
-    return _journey_graph(walks, visitors, scan.tables["path"] + [LEFT])
+    s = sessions(r)
+    visitors = s.visitor[s.index_of(session[first])]
+    return _journey_graph(walks, visitors, [*r.tables["path"], LEFT])
 
 
 def _unique_rows(walks: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
