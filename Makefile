@@ -57,7 +57,7 @@ test: install frontend
 
 # The quick loop while developing: SQLite only, no external services.
 test-fast: install
-	DATALAB_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/pytest -q -m "not cassandra and not redis and not browser"
+	DATALAB_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/pytest -q -m "not cassandra and not redis and not browser and not container"
 
 lint: install
 	$(VENV)/bin/ruff check .
