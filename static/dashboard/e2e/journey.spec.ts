@@ -201,6 +201,7 @@ test("a table downloads as CSV", async () => {
 });
 
 test("every screen, as the owner", async () => {
+  test.setTimeout(300_000); // sixty-odd full-page screenshots: minutes on a busy machine
   const screens = ["", "/pages", "/sources", "/technology", "/funnel", "/journeys", "/elements", "/live", "/configuration", "/install", "/team"];
   for (const screen of screens) {
     await ann.goto(`${appPath}${screen}`);

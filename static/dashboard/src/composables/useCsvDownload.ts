@@ -1,31 +1,10 @@
-import { ref, shallowRef } from "vue";
+import { computed, ref, shallowRef } from "vue";
+import { useRoute } from "vue-router";
 
 import { fetchInsightCsv, toApiError, type ApiError, type InsightName, type Query } from "@/api";
-
-/** Saves `blob` as a file named `filename` (the browser's download). */
-export function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  link.rel = "noopener";
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** "Shop" "pages" {from, to} -> "shop-pages-2026-11-01-2026-11-30.csv" */
-export function csvFilename(appName: string, name: InsightName, query: Query): string {
-  const slug = (text: string) =>
-    text
-      .toLowerCase()
-      .normalize("NFKD")
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-|-$/g, "");
-  const parts = [slug(appName) || "app", slug(name), query.from, query.to].filter(Boolean);
-  return `${parts.join("-")}.csv`;
-}
+import { csvFilename, saveBlob } from "@/lib/csv";
+import { useAppsStore } from "@/stores/apps";
+import { useFiltersStore } from "@/stores/filters";
 
 /** A table's CSV download (the API's `?format=csv`), with the session's token. */
 export function useCsvDownload() {
@@ -45,4 +24,24 @@ export function useCsvDownload() {
   }
 
   return { download, busy, error };
+}
+
+/**
+ * The CSV download of an insight of the current app, for the range and filters shown (CsvButton's
+ * props, DataTable's `csv`). `extra` adds the widget's own parameters (a funnel's `distinct`);
+ * `table` names the file when it is not the insight's name ("funnel-dropoffs-stage-2").
+ */
+export function useInsightCsv(insight: InsightName, options: { extra?: () => Query; table?: () => string } = {}) {
+  const route = useRoute();
+  const apps = useAppsStore();
+  const filters = useFiltersStore();
+  return computed(() => {
+    const query = { ...filters.params, ...options.extra?.() };
+    return {
+      appId: Number(route.params.id),
+      insight,
+      query,
+      filename: csvFilename(apps.current?.name ?? "", options.table?.() ?? insight, query),
+    };
+  });
 }

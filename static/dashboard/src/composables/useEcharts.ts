@@ -8,7 +8,7 @@ import type { EChartsCoreOption } from "echarts/core";
 import { computed, type ComputedRef } from "vue";
 
 import type { Journeys, Kpis, SeriesPoint } from "@/api";
-import { formatDuration, formatNumber, formatPercent } from "@/lib/format";
+import { formatValue, type ValueFormat } from "@/lib/format";
 import { useThemeStore } from "@/stores/theme";
 
 export interface ChartTheme {
@@ -102,15 +102,6 @@ export function bucketTitle(t: string, interval: "hour" | "day"): string {
 }
 
 export type SeriesMetric = keyof Kpis;
-export type ValueFormat = "number" | "percent" | "duration";
-
-/** A figure as the screens write it: 1,234 / 32.2% / 1m 46s. */
-export function formatValue(value: number | null | undefined, format: ValueFormat = "number"): string {
-  if (value === null || value === undefined) return "–";
-  if (format === "percent") return formatPercent(value);
-  if (format === "duration") return formatDuration(value);
-  return formatNumber(value);
-}
 
 export interface TimeSeriesInput {
   points: SeriesPoint[];

@@ -14,6 +14,9 @@ export interface Resource<T> {
   reload: () => Promise<void>;
 }
 
+/** What a widget shows of a resource (WidgetCard's `resource`): its state, error, loading, retry. */
+export type ResourceStatus = Pick<Resource<unknown>, "state" | "error" | "loading" | "reload">;
+
 export interface ResourceOptions<T> {
   /** Whether the answer has nothing to show (the widget then says how to get data). */
   isEmpty?: (data: T) => boolean;

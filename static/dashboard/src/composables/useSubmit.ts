@@ -1,4 +1,4 @@
-import { nextTick, ref, shallowRef, type Ref } from "vue";
+import { nextTick, ref, shallowRef, toValue, type MaybeRefOrGetter } from "vue";
 
 import { toApiError, type ApiError } from "@/api";
 
@@ -9,7 +9,7 @@ import { toApiError, type ApiError } from "@/api";
  */
 export function useSubmit<A extends unknown[], R>(
   action: (...args: A) => Promise<R>,
-  options: { form?: Ref<HTMLElement | null> } = {},
+  options: { form?: MaybeRefOrGetter<HTMLElement | null | undefined> } = {},
 ) {
   const busy = ref(false);
   const error = shallowRef<ApiError | null>(null);
@@ -31,7 +31,7 @@ export function useSubmit<A extends unknown[], R>(
 
   async function focusFirstInvalid(): Promise<void> {
     await nextTick();
-    options.form?.value?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    toValue(options.form)?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }
 
   const fieldError = (name: string) => error.value?.fieldError(name);

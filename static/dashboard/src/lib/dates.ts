@@ -183,3 +183,22 @@ export function formatRange(range: DateRange): string {
 export function formatDate(date: IsoDate): string {
   return rangeFormat.format(toUtc(date));
 }
+
+const ZONED_STYLES = {
+  time: { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
+  datetime: { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  full: { dateStyle: "medium", timeStyle: "long" },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+const zonedFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `at` (epoch ms) as the clock of `timeZone` reads it, in the reader's language: "14:32:05"
+ * (`time`), "Dec 4, 14:32" (`datetime`), or the date, time and zone in full (`full`). */
+export function formatInZone(at: number, timeZone: string, style: keyof typeof ZONED_STYLES): string {
+  const key = `${timeZone}|${style}`;
+  let format = zonedFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(undefined, { ...ZONED_STYLES[style], timeZone });
+    zonedFormats.set(key, format);
+  }
+  return format.format(at);
+}

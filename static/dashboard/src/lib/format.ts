@@ -24,6 +24,21 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+export type ValueFormat = "number" | "percent" | "duration";
+
+/** A figure as the screens write it: 1,234 / 32.2% / 1m 46s; "–" when there is none. */
+export function formatValue(value: number | null | undefined, format: ValueFormat = "number"): string {
+  if (value === null || value === undefined) return "–";
+  if (format === "percent") return formatPercent(value);
+  if (format === "duration") return formatDuration(value);
+  return formatNumber(value);
+}
+
+/** A ratio (0 to 1) as a CSS length of a bar: 0.1234 -> "12.34%". */
+export function cssPercent(ratio: number): string {
+  return `${(ratio * 100).toFixed(2)}%`;
+}
+
 export interface Change {
   /** Relative change (0.25 = +25%); null when there is nothing to compare with. */
   ratio: number | null;

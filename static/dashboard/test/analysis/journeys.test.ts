@@ -3,7 +3,7 @@ import { defineComponent, h } from "vue";
 
 import type { Journeys } from "@/api";
 import { journeyQuery } from "@/components/journeys/journeys";
-import { toCsv } from "@/components/journeys/RowsCsvButton.vue";
+import { toCsv } from "@/lib/csv";
 import JourneysView from "@/views/app/JourneysView.vue";
 import { byLabel, callsTo, mountScreen, settle } from "./helpers";
 

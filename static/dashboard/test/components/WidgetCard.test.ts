@@ -1,8 +1,10 @@
 import { mount } from "@vue/test-utils";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { computed, nextTick, ref, shallowRef } from "vue";
 
 import { ApiError } from "@/api";
 import WidgetCard from "@/components/WidgetCard.vue";
+import type { ResourceState, ResourceStatus } from "@/composables/useResource";
 
 const slots = { default: "<p>The table</p>" };
 
@@ -45,5 +47,33 @@ describe("WidgetCard", () => {
     const wrapper = mount(WidgetCard, { props: { title: "Top pages", state: "ready", busy: true }, slots });
     expect(wrapper.text()).toContain("The table");
     expect(wrapper.find("section").attributes("aria-busy")).toBe("true");
+  });
+
+  it("shows a resource's states from the resource alone, and retries it", async () => {
+    const state = ref<ResourceState>("error");
+    const loading = ref(false);
+    const reload = vi.fn(async () => {
+      state.value = "ready";
+      loading.value = true;
+    });
+    const error = shallowRef<ApiError | null>(new ApiError({ status: 502, code: "server_error", detail: "The server failed to answer (502)." }));
+    const resource: ResourceStatus = { state: computed(() => state.value), error, loading, reload };
+    const wrapper = mount(WidgetCard, { props: { title: "Top pages", resource }, slots });
+    expect(wrapper.find('[role="alert"]').text()).toContain("The server failed to answer (502).");
+
+    await wrapper.find("button").trigger("click");
+    await nextTick();
+
+    expect(reload).toHaveBeenCalledTimes(1);
+    expect(wrapper.emitted("retry")).toHaveLength(1);
+    expect(wrapper.text()).toContain("The table");
+    expect(wrapper.find("section").attributes("aria-busy")).toBe("true");
+  });
+
+  it("lets a state given besides the resource win (nothing to show in this card)", () => {
+    const resource: ResourceStatus = { state: computed(() => "ready"), error: shallowRef(null), loading: ref(false), reload: vi.fn() };
+    const wrapper = mount(WidgetCard, { props: { title: "Campaigns", resource, state: "empty", emptyText: "No campaigns." }, slots });
+    expect(wrapper.text()).toContain("No campaigns.");
+    expect(wrapper.text()).not.toContain("The table");
   });
 });

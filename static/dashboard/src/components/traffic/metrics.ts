@@ -1,5 +1,6 @@
 import type { Kpis, Overview } from "@/api";
-import type { SeriesMetric, ValueFormat } from "@/composables/useEcharts";
+import type { SeriesMetric } from "@/composables/useEcharts";
+import type { ValueFormat } from "@/lib/format";
 
 export interface MetricDefinition {
   key: SeriesMetric;
