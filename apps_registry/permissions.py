@@ -21,6 +21,11 @@ def can_edit_config(app: App, user) -> bool:
     return can_view(app, user)
 
 
+def can_remove_member(app: App, actor, user_id: int) -> bool:
+    """The owner removes any member; a member removes only themselves (leaves the app)."""
+    return app.is_owner(actor) or (actor.pk == user_id and app.is_member(actor))
+
+
 class IsAppOwner(BasePermission):
     """Early 403 for owner-only actions; the services enforce the same rule."""
 

@@ -76,6 +76,8 @@ class AppOutput(serializers.ModelSerializer):
             "unlock": owner and app.locked,
             "invite": owner and not app.is_public,
             "delete": owner,
+            # A member removes themselves (permissions.can_remove_member); the owner cannot.
+            "leave": self.get_role(app) == "member",
         }
 
 

@@ -22,6 +22,7 @@ from apps_registry.models import (
     Invite,
     RetiredPartition,
 )
+from apps_registry.permissions import can_remove_member
 from datalab.errors import Conflict, Forbidden, InvalidInput, Locked, RateLimited
 from orgs.selectors import are_colleagues, organization_of
 from outbox import kinds
@@ -386,12 +387,22 @@ def invite_reject(*, invite: Invite, user: User) -> Invite:
 
 @transaction.atomic
 def member_remove(*, app: App, actor: User, user_id: int) -> None:
-    """Remove an accepted member (owner only); they lose access at once."""
-    require_owner(app, actor)
+    """Remove an accepted member, who loses access at once: the owner removes anyone, a member
+    removes themselves (leaves). The owner cannot leave their own app: they transfer it first."""
+    if actor.pk == user_id and app.is_owner(actor):
+        raise Conflict(
+            "You own this app: transfer it to a member before you leave.",
+            code="owner_cannot_leave",
+        )
+    if not can_remove_member(app, actor, user_id):
+        raise Forbidden("Only the app's owner may remove other members.", code="owner_only")
     invite = app.invites.filter(invitee_id=user_id, status=Invite.Status.ACCEPTED).first()
     if invite is None:
         raise InvalidInput("Not a member of this app.", fields={"user_id": ["Not a member."]})
     invite.status = Invite.Status.REMOVED
     invite.responded_at = tz.now()
     invite.save(update_fields=["status", "responded_at"])
+    if actor.pk == user_id:
+        audit.record(kinds.MEMBER_LEFT, actor=actor, app=app, recipients=[app.owner_id])
+        return
     audit.record(kinds.MEMBER_REMOVED, actor=actor, app=app, recipients=[user_id], user=user_id)

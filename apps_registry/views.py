@@ -136,7 +136,8 @@ class MemberListView(AppScopedView):
 
 
 class MemberDetailView(AppScopedView):
-    owner_only_methods = frozenset({"DELETE"})
+    """DELETE: the owner removes a member, or a member leaves (their own id); the service
+    decides (permissions.can_remove_member)."""
 
     @extend_schema(responses={204: None})
     def delete(self, request, app_id, user_id):

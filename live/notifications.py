@@ -35,6 +35,7 @@ ADDRESSED_KINDS = frozenset(
         kinds.INVITE_ACCEPTED,
         kinds.INVITE_REJECTED,
         kinds.MEMBER_REMOVED,
+        kinds.MEMBER_LEFT,
         kinds.APP_DELETED,
     }
 )
@@ -141,6 +142,8 @@ def _access_messages(event: DomainEvent) -> list[tuple[str, dict]]:
     check = {"type": c.LAYER_ACCESS, "app": event.app_ref}
     if event.kind in ACCESS_LOST_BY_RECIPIENTS:
         return [(c.user_group(user_id), check) for user_id in event.recipients]
+    if event.kind == kinds.MEMBER_LEFT:  # the one who left: their other tabs drop the app
+        return [(c.user_group(event.actor_id), check)]
     made_private = event.kind == kinds.APP_UPDATED and "is_public" in event.data.get("fields", [])
     if event.kind == kinds.APP_DELETED or made_private:
         return [(c.app_group(event.app_ref), check)]

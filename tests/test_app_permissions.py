@@ -93,6 +93,8 @@ def expected(role: str, action: str, *, public: bool, locked: bool) -> int:
         sees = False
     if not sees:
         return 404
+    if role == "member" and action == "remove_member":
+        return 204  # the member is the one removed: they leave the app
     if role != "owner":
         return 200 if action in VIEWER_ACTIONS else 403
     if action == "unlock" and not locked:

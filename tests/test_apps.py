@@ -224,6 +224,51 @@ def test_removed_member_loses_access_at_once(app, owner, member, client_for):
     assert member_client.get(f"/api/v1/apps/{app.pk}").status_code == 404
 
 
+def test_member_leaves_and_no_longer_sees_the_app(app, owner, member, client_for):
+    make_member(app, owner, member)
+    member_client = client_for(member)
+    assert member_client.get(f"/api/v1/apps/{app.pk}").json()["can"]["leave"] is True
+
+    response = member_client.delete(f"/api/v1/apps/{app.pk}/members/{member.pk}")
+
+    assert response.status_code == 204
+    assert member_client.get(f"/api/v1/apps/{app.pk}").status_code == 404
+    assert app.pk not in [a["id"] for a in member_client.get("/api/v1/apps").json()]
+    assert not app.is_member(member)
+    left = DomainEvent.objects.filter(kind="member.left").get()
+    assert left.actor_id == member.pk and left.recipients == [owner.pk]
+
+
+def test_owner_cannot_leave_their_own_app(app, owner, client_for):
+    response = client_for(owner).delete(f"/api/v1/apps/{app.pk}/members/{owner.pk}")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "owner_cannot_leave"
+    assert client_for(owner).get(f"/api/v1/apps/{app.pk}").json()["can"]["leave"] is False
+
+
+def test_a_member_cannot_remove_another_member(app, owner, member, colleague, client_for):
+    make_member(app, owner, member)
+    make_member(app, owner, colleague)
+
+    response = client_for(member).delete(f"/api/v1/apps/{app.pk}/members/{colleague.pk}")
+
+    assert response.status_code == 403
+    assert app.is_member(colleague) and app.is_member(member)
+
+
+def test_colleagues_and_other_orgs_cannot_remove_anyone(
+    owner, member, colleague, stranger, client_for
+):
+    public = services.app_create(
+        owner=owner, name="P", url="https://p.test", tags=["p"], is_public=True
+    )
+    url = f"/api/v1/apps/{public.pk}/members/{member.pk}"
+
+    assert client_for(colleague).delete(url).status_code == 403
+    assert client_for(stranger).delete(url).status_code == 404
+
+
 def test_making_an_app_public_lapses_pending_invites(app, owner, member):
     invite = services.invite_create(app=app, actor=owner, user_id=member.pk)
 
