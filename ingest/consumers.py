@@ -8,6 +8,7 @@ ORM, so it skips Channels' per-message database-connection housekeeping.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from urllib.parse import parse_qs
@@ -30,6 +31,29 @@ def header(scope, name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
+
+
+# (token, epoch) -> its re-check under way: one query re-checks a token for every socket of
+# the process that uses it.
+_rechecks: dict[tuple[str, int], asyncio.Future] = {}
+
+
+def _recheck(connection: services.Connection) -> asyncio.Future:
+    """The re-check of the connection's token under way on this loop, or a new one."""
+    key = (connection.token, connection.epoch)
+    check = _rechecks.get(key)
+    if check is None or check.get_loop() is not asyncio.get_running_loop():
+        check = asyncio.ensure_future(database_sync_to_async(services.recheck_token)(connection))
+        _rechecks[key] = check
+        check.add_done_callback(functools.partial(_recheck_done, key))
+    return check
+
+
+def _recheck_done(key: tuple[str, int], done: asyncio.Future) -> None:
+    if _rechecks.get(key) is done:
+        del _rechecks[key]
+    if not done.cancelled():
+        done.exception()  # retrieved: a refusal reaches the sockets through the token's age
 
 
 class IngestConsumer(AsyncWebsocketConsumer):
@@ -72,7 +96,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=c.STORE_FAILING)
             return
-        self.last_frame = self.token_checked = time.monotonic()
+        self.last_frame = time.monotonic()
         await self.accept()
         await self.send(text_data=orjson.dumps(self.connection.hello()).decode())
         self.idle_watch = asyncio.create_task(self._close_when_idle())
@@ -132,17 +156,23 @@ class IngestConsumer(AsyncWebsocketConsumer):
         await self.close(code=c.RATE_LIMITED)
 
     async def _token_still_valid(self) -> bool:
-        """Re-check the token every few seconds (one query), so that unlocking, revoking or
-        deleting stops open sockets from writing into a retired epoch."""
-        if time.monotonic() - self.token_checked < settings.INGEST_RECHECK_SECONDS:
+        """Re-check the token every few seconds, so that unlocking, revoking or deleting stops
+        open sockets from writing into a retired epoch. One query serves every socket of the
+        token; while it runs, frames wait for it only once the token's last pass is more than
+        twice the interval old (or it failed)."""
+        every = settings.INGEST_RECHECK_SECONDS
+        age = services.token_pass_age(self.connection)
+        if age < every:
+            return True
+        check = _recheck(self.connection)
+        if age < 2 * every:
             return True
         try:
-            await database_sync_to_async(services.recheck_token)(self.connection)
+            await asyncio.shield(check)
         except services.ConnectionRefused as exc:
             log.info("ingest socket closed (%s): %s", exc.code, exc.reason)
             await self.close(code=exc.code)
             return False
-        self.token_checked = time.monotonic()
         return True
 
     async def _store_and_ack(self, raw_events: list) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -38,6 +39,11 @@ from tokens.services import TokenRefused, token_check
 
 log = logging.getLogger(__name__)
 SALT_KEEP = dt.timedelta(hours=48)
+PASSES_KEPT = 10_000  # tokens whose last passed check this process remembers
+
+# token -> (monotonic time, epoch) of its last passed check in this process: the sockets of one
+# app share a token, so one query every few seconds re-checks all of them.
+_passes: dict[str, tuple[float, int]] = {}
 
 
 class ConnectionRefused(Exception):
@@ -118,6 +124,7 @@ def open_connection(
         token=token or "",
     )
     connection.sessions.update(get_store().last_seen(app.pk, grant.epoch, [visitor]))
+    _passed(connection.token, grant.epoch)
     return connection
 
 
@@ -127,9 +134,27 @@ def recheck_token(conn: Connection) -> None:
     try:
         grant = token_check(conn.token)
     except TokenRefused as exc:
+        _passes.pop(conn.token, None)
         raise ConnectionRefused(c.BAD_TOKEN, str(exc)) from None
     if grant.epoch != conn.epoch:
+        _passes.pop(conn.token, None)
         raise ConnectionRefused(c.BAD_TOKEN, "the app's data epoch changed")
+    _passed(conn.token, grant.epoch)
+
+
+def token_pass_age(conn: Connection) -> float:
+    """Seconds since the connection's token last passed a check for its epoch in this process
+    (at any connection's open or re-check); infinite if it never did or failed since. No query."""
+    passed = _passes.get(conn.token)
+    if passed is None or passed[1] != conn.epoch:
+        return float("inf")
+    return time.monotonic() - passed[0]
+
+
+def _passed(token: str, epoch: int) -> None:
+    if len(_passes) >= PASSES_KEPT and token not in _passes:
+        _passes.clear()  # a cache: forgetting costs one query per token
+    _passes[token] = (time.monotonic(), epoch)
 
 
 def _visitor(conn: Connection, clean: dict) -> str:

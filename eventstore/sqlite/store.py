@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import shutil
 import sqlite3
 import threading
@@ -46,6 +47,7 @@ from .schema import (
 CODES_CACHED = 1_000_000  # dictionary codes kept in memory per partition and kind
 FLUSH_EVENTS = 5000  # pending events turned into parts per flush transaction
 PENDING_MAX = 500_000  # past this many pending events, each append also flushes a slice
+ROWS_PER_STATEMENT = (128, 32, 8, 2, 1)  # appends: a few prepared shapes cover any number of rows
 
 
 class SQLiteEventStore(EventStore):
@@ -159,12 +161,8 @@ class SQLiteEventStore(EventStore):
         if not events:
             return AppendResult()
         rows = [to_row(event) for event in events]  # bad data fails before the transaction
-        new: list[StoredEvent] = []
         with self._transaction() as conn:
-            insert = conn.execute
-            for event, row in zip(events, rows, strict=True):
-                if insert(INSERT_EVENT, row).rowcount:
-                    new.append(event)
+            new = self._insert_new(conn, events, rows)
             assigned = self._count_and_index(conn, new)
         self._remember_codes(assigned)
         new_keys = frozenset(event.key for event in new)
@@ -172,6 +170,29 @@ class SQLiteEventStore(EventStore):
             new_keys=new_keys,
             duplicate_keys=frozenset(event.key for event in events) - new_keys,
         )
+
+    @staticmethod
+    def _insert_new(
+        conn: sqlite3.Connection, events: Sequence[StoredEvent], rows: list[list]
+    ) -> list[StoredEvent]:
+        """Insert the events' rows; return the events that were not stored yet. The rows go in
+        a few multi-row statements (sqlite3 lets go of the GIL and takes it back per statement,
+        not per row: with the event loop busy, each retake waits); only when some were stored
+        already (a re-send) are they inserted again one by one, to tell which."""
+        before = conn.total_changes
+        conn.execute("SAVEPOINT append_rows")
+        insert_rows(conn, INSERT_EVENT, rows)
+        if conn.total_changes - before == len(rows):
+            conn.execute("RELEASE append_rows")
+            return list(events)
+        conn.execute("ROLLBACK TO append_rows")
+        conn.execute("RELEASE append_rows")
+        insert = conn.execute
+        return [
+            event
+            for event, row in zip(events, rows, strict=True)
+            if insert(INSERT_EVENT, row).rowcount
+        ]
 
     def import_events(self, events: Sequence[StoredEvent]) -> AppendResult:
         """Large batches (generated traffic, restored archives) in one transaction: the events
@@ -221,7 +242,7 @@ class SQLiteEventStore(EventStore):
         only. Returns the dictionary codes of the column parts it built, if back-pressure made
         it build any (to remember once committed)."""
         counts = _Index(new).write(conn)
-        conn.executemany(INSERT_PENDING, [pending_key(event) for event in new])
+        insert_rows(conn, INSERT_PENDING, [pending_key(event) for event in new])
         learned: dict = {}
         for partition, n in counts.items():
             self._unflushed[partition] = self._unflushed.get(partition, 0) + n
@@ -483,3 +504,22 @@ class _Index:
         conn.executemany(UPSERT_LAST, self.last)
         conn.executemany(COUNT_PARTITION, [(*key, n) for key, n in self.counts.items()])
         return self.counts
+
+
+def insert_rows(conn: sqlite3.Connection, insert: str, rows: Sequence[Sequence]) -> None:
+    """Run `insert` (an INSERT ... VALUES (?, ...) of one row) for every row, many rows per
+    statement."""
+    start = 0
+    for size in ROWS_PER_STATEMENT:
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            conn.execute(_many_rows(insert, size), [value for row in chunk for value in row])
+            start += size
+
+
+@functools.lru_cache(maxsize=64)
+def _many_rows(insert: str, size: int) -> str:
+    """`insert` with `size` rows of values."""
+    head, _, tail = insert.partition("VALUES")
+    row, _, rest = tail.strip().partition(")")
+    return f"{head}VALUES {', '.join([row + ')'] * size)}{rest}"

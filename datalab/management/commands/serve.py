@@ -19,6 +19,28 @@ class PrivateAccessLog(AccessLogGenerator):
         super().write_entry("-", date, request, status, length, ident, user)
 
 
+def daphne_server(
+    application,
+    *,
+    host: str,
+    port: int,
+    access_log: bool = True,
+    proxy_headers: bool = False,
+    verbosity: int = 1,
+) -> Server:
+    """The daphne server `serve` runs (benchmarks serve their own ASGI app through it too)."""
+    return Server(
+        application=application,
+        endpoints=build_endpoint_description_strings(host=host, port=port),
+        action_logger=PrivateAccessLog(sys.stdout) if access_log else None,
+        websocket_max_message_size=1024 * 1024,
+        proxy_forwarded_address_header="X-Forwarded-For" if proxy_headers else None,
+        proxy_forwarded_port_header="X-Forwarded-Port" if proxy_headers else None,
+        proxy_forwarded_proto_header="X-Forwarded-Proto" if proxy_headers else None,
+        verbosity=verbosity,
+    )
+
+
 class Command(BaseCommand):
     help = "Serve datalab (HTTP and websockets) with daphne; no IPs in the access log."
 
@@ -41,16 +63,11 @@ class Command(BaseCommand):
         if settings.EVENT_STORE != "sqlite":
             get_store()  # fail at boot, not at the first event, if the schema is missing
         atexit.register(reset_writer)  # commit what is queued when the server stops
-        proxy = options["proxy_headers"]
-        Server(
-            application=application,
-            endpoints=build_endpoint_description_strings(
-                host=options["host"], port=options["port"]
-            ),
-            action_logger=None if options["no_access_log"] else PrivateAccessLog(sys.stdout),
-            websocket_max_message_size=1024 * 1024,
-            proxy_forwarded_address_header="X-Forwarded-For" if proxy else None,
-            proxy_forwarded_port_header="X-Forwarded-Port" if proxy else None,
-            proxy_forwarded_proto_header="X-Forwarded-Proto" if proxy else None,
+        daphne_server(
+            application,
+            host=options["host"],
+            port=options["port"],
+            access_log=not options["no_access_log"],
+            proxy_headers=options["proxy_headers"],
             verbosity=options["verbosity"],
         ).run()
