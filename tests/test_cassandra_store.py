@@ -31,6 +31,8 @@ from tests import test_eventstore_contract as contract
 from tests.live_server import LiveSite, free_port
 from tests.test_eventstore_contract import EPOCH, MS_PER_DAY, T0, cassandra_unavailable, make_event
 
+HOUR, WEEK = 3_600_000, 7 * MS_PER_DAY
+
 # The contract suite's Cassandra fixtures: one definition, one skip-or-fail rule.
 cassandra_node = contract.cassandra_node
 _shared_cassandra_store = contract._shared_cassandra_store
@@ -60,65 +62,74 @@ def partition_key(session, keyspace: str, table: str) -> tuple[list[str], list[s
 # -- where the data sits -----------------------------------------------------------------------
 
 
-def test_raw_events_sit_in_one_partition_per_app_epoch_and_day(cassandra_store, cassandra_node):
+def test_raw_events_sit_in_one_partition_per_app_epoch_and_hour(cassandra_store, cassandra_node):
     session, ks = cassandra_store.session, cassandra_node.keyspace
-    placements = [(7, 1, 0), (7, 1, 1), (7, 2, 0), (8, 1, 0)]  # (app, epoch, day offset)
+    placements = [(7, 1, 0), (7, 1, 1), (7, 1, 25), (7, 2, 0), (8, 1, 0)]  # (app, epoch, hours)
     events = [
-        make_event(app_id=app, epoch=epoch, ts=T0 + day * MS_PER_DAY + i)
-        for app, epoch, day in placements
+        make_event(app_id=app, epoch=epoch, ts=T0 + hours * HOUR + i)
+        for app, epoch, hours in placements
         for i in range(3)
     ]
     cassandra_store.append(events)
 
-    assert partition_key(session, ks, "events_by_day") == (
-        ["app_id", "epoch", "day"],
+    assert partition_key(session, ks, "events_by_hour") == (
+        ["app_id", "epoch", "hour"],
         ["ts", "event_id"],
     )
-    partitions = session.execute(f"SELECT DISTINCT app_id, epoch, day FROM {ks}.events_by_day")
-    assert {(app, epoch, str(day)) for app, epoch, day in partitions} == {
-        (event.app_id, event.epoch, event.day) for event in events
+    partitions = session.execute(f"SELECT DISTINCT app_id, epoch, hour FROM {ks}.events_by_hour")
+    assert {tuple(row) for row in partitions} == {
+        (event.app_id, event.epoch, event.ts // HOUR) for event in events
     }
-    for app, epoch, day in {(e.app_id, e.epoch, e.day) for e in events}:
+    for app, epoch, hour in {(e.app_id, e.epoch, e.ts // HOUR) for e in events}:
         rows = session.execute(
-            f"SELECT event_id FROM {ks}.events_by_day WHERE app_id = %s AND epoch = %s "
-            "AND day = %s",
-            (app, epoch, day),
+            f"SELECT event_id FROM {ks}.events_by_hour WHERE app_id = %s AND epoch = %s "
+            "AND hour = %s",
+            (app, epoch, hour),
         )
-        expected = [e.event_id for e in events if (e.app_id, e.epoch, e.day) == (app, epoch, day)]
+        expected = [
+            e.event_id for e in events if (e.app_id, e.epoch, e.ts // HOUR) == (app, epoch, hour)
+        ]
         assert [event_id for (event_id,) in rows] == expected
 
 
-def test_stage_entries_sit_in_one_partition_per_app_epoch_and_stage(
+def test_stage_entries_sit_in_one_partition_per_app_epoch_stage_and_week(
     cassandra_store, cassandra_node
 ):
     session, ks = cassandra_store.session, cassandra_node.keyspace
     ann, bob = "a" * 16, "b" * 16
+    week = T0 // WEEK
     cassandra_store.append(
         [
             make_event(app_id=7, visitor_id=ann, ts=T0 + 5, stages=(0, 1)),
             make_event(app_id=7, visitor_id=bob, ts=T0 + 9, stages=(0,)),
+            make_event(app_id=7, visitor_id=ann, ts=T0 + WEEK, stages=(0,)),  # a week later
             make_event(app_id=7, epoch=2, visitor_id=ann, ts=T0 + 7, stages=(0,)),
             make_event(app_id=8, visitor_id=ann, ts=T0 + 3, stages=(2,)),
         ]
     )
 
-    assert partition_key(session, ks, "stage_entries") == (
-        ["app_id", "epoch", "stage"],
-        ["visitor_id"],
+    assert partition_key(session, ks, "stage_entries_by_week") == (
+        ["app_id", "epoch", "stage", "week"],
+        ["visitor_id", "first_ts"],
     )
     rows = session.execute(
-        f"SELECT app_id, epoch, stage, visitor_id, first_ts FROM {ks}.stage_entries"
+        f"SELECT app_id, epoch, stage, week, visitor_id, first_ts FROM {ks}.stage_entries_by_week"
     )
     by_partition: dict[tuple, dict] = {}
-    for app, epoch, stage, visitor, first_ts in rows:
-        by_partition.setdefault((app, epoch, stage), {})[visitor] = first_ts
+    for app, epoch, stage, in_week, visitor, first_ts in rows:
+        by_partition.setdefault((app, epoch, stage, in_week), {})[visitor] = first_ts
     assert by_partition == {
-        (7, 1, 0): {ann: T0 + 5, bob: T0 + 9},
-        (7, 1, 1): {ann: T0 + 5},
-        (7, 2, 0): {ann: T0 + 7},
-        (8, 1, 2): {ann: T0 + 3},
+        (7, 1, 0, week): {ann: T0 + 5, bob: T0 + 9},
+        (7, 1, 0, week + 1): {ann: T0 + WEEK},  # not lower than week's: read as T0 + 5
+        (7, 1, 1, week): {ann: T0 + 5},
+        (7, 2, 0, week): {ann: T0 + 7},
+        (8, 1, 2, week): {ann: T0 + 3},
     }
-    assert partition_key(session, ks, "visitor_last") == (["app_id", "epoch", "visitor_id"], [])
+    assert cassandra_store.stage_visitors(7, 1, 0) == {ann: T0 + 5, bob: T0 + 9}
+    assert partition_key(session, ks, "visitor_visits") == (
+        ["app_id", "epoch", "visitor_id"],
+        ["last_ts", "session_id"],
+    )
 
 
 def test_every_statement_names_its_whole_partition_key(cassandra_store, cassandra_node):
@@ -197,7 +208,7 @@ def test_a_retry_completes_an_append_that_died_before_its_raw_rows(cassandra_sto
     visitor = "f" * 16
     events = [make_event(ts=T0 + i, visitor_id=visitor, stages=(0,)) for i in range(5)]
     # What an append that died before its raw rows left behind:
-    cassandra_store.derived.write(events[:3], Current())
+    cassandra_store._run(cassandra_store.derived.writes(events[:3], Current()))
 
     result = cassandra_store.append(events)
 

@@ -66,8 +66,11 @@ class CassandraNode:
     keyspace: str
 
     def store(self, **options):
+        """A store of this node and keyspace. One process, one clock: no skew to allow for,
+        so a `flush_pending` builds the column parts of what was just appended."""
         from eventstore.cassandra import CassandraEventStore
 
+        options.setdefault("skew_ms", 0)
         return CassandraEventStore(
             hosts=self.hosts, port=self.port, keyspace=self.keyspace, **options
         )

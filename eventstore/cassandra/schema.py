@@ -1,7 +1,9 @@
 """The keyspace and tables of the Cassandra event store (docs/cassandra-data-model.md).
 
-Query-first: each table serves one read of `EventStore`, and every read names one partition.
-Created by `python manage.py cassandra_migrate`; checked by `CassandraEventStore.from_settings()`.
+Query-first: each table serves reads of `EventStore`, and every read names one partition.
+Partitions are bounded by time: raw events by hour, stage entries by week, column parts by day
+and column. Created by `python manage.py cassandra_migrate` (which also moves the data of a
+keyspace made by the previous schema, `legacy.py`); checked by `CassandraEventStore`.
 """
 
 from __future__ import annotations
@@ -12,37 +14,70 @@ from collections.abc import Mapping
 from cassandra import ConsistencyLevel
 from django.core.exceptions import ImproperlyConfigured
 
+EVENT_COLUMNS = """type text, visitor_id text, session_id text, path text, query text,
+        title text, referrer text, selector text, name text, action text, duration_ms bigint,
+        props text, browser text, os text, device text, screen bigint, lang text, campaign text,
+        utm text, stages frozen<list<int>>"""
+"""The columns of a raw event after its key (`statements.COLUMNS`), as CQL."""
+
 TABLES: dict[str, str] = {
-    # Raw events, one partition per (app, epoch, UTC day), ordered by time. Serves events(),
-    # scan() (ts range on the clustering key) and the duplicate check of append().
-    "events_by_day": """
-        app_id bigint, epoch int, day date, ts bigint, event_id text,
-        type text, visitor_id text, session_id text, path text, query text, title text,
-        referrer text, selector text, name text, action text, duration_ms bigint, props text,
-        browser text, os text, device text, screen bigint, lang text, campaign text, utm text,
-        stages frozen<list<int>>,
-        PRIMARY KEY ((app_id, epoch, day), ts, event_id)
+    # Raw events, one partition per (app, epoch, UTC hour: hours since 1970), ordered by time.
+    # Serves events(), scan() and the column parts' builds (ts range on the clustering key),
+    # and the duplicate check of append(). ~65 MB per partition at 10M events/app/day.
+    "events_by_hour": f"""
+        app_id bigint, epoch int, hour int, ts bigint, event_id text, {EVENT_COLUMNS},
+        PRIMARY KEY ((app_id, epoch, hour), ts, event_id)
     ) WITH CLUSTERING ORDER BY (ts ASC, event_id ASC)""",
-    # Distinct visitors per funnel stage with their first entry. Serves stage_visitors().
-    "stage_entries": """
-        app_id bigint, epoch int, stage int, visitor_id text, first_ts bigint,
-        PRIMARY KEY ((app_id, epoch, stage), visitor_id)
+    # Who entered a funnel stage, per week of the entry (weeks since 1970). A visitor's first
+    # entry is the smallest first_ts over the weeks: rows are only ever added (no transaction),
+    # the clustering order puts each visitor's earliest row of a week first.
+    "stage_entries_by_week": """
+        app_id bigint, epoch int, stage int, week int, visitor_id text, first_ts bigint,
+        PRIMARY KEY ((app_id, epoch, stage, week), visitor_id, first_ts)
+    ) WITH CLUSTERING ORDER BY (visitor_id ASC, first_ts ASC)""",
+    # Each visitor's visits, latest first: last_seen() reads the first row. Rows are only
+    # ever added (one per append that saw the visitor), so no transaction is needed.
+    "visitor_visits": """
+        app_id bigint, epoch int, visitor_id text, last_ts bigint, session_id text,
+        PRIMARY KEY ((app_id, epoch, visitor_id), last_ts, session_id)
+    ) WITH CLUSTERING ORDER BY (last_ts DESC, session_id DESC)""",
+    # Which hour partitions an app has, per epoch. Serves epochs(), count_events(), events(),
+    # delete_partition(), and lets reads skip hours without events.
+    "partition_hours": """
+        app_id bigint, epoch int, hour int,
+        PRIMARY KEY ((app_id), epoch, hour)
     )""",
-    # Each visitor's latest event, for sessionization at connect. Serves last_seen().
-    "visitor_last": """
-        app_id bigint, epoch int, visitor_id text, session_id text, last_ts bigint,
-        PRIMARY KEY ((app_id, epoch, visitor_id))
+    # Which stage-week partitions an app has, per epoch. Serves stage_visitors() and
+    # delete_partition().
+    "stage_weeks": """
+        app_id bigint, epoch int, stage int, week int,
+        PRIMARY KEY ((app_id), epoch, stage, week)
     )""",
-    # Which day partitions an app has, per epoch. Serves epochs(), count_events(), events(),
-    # delete_partition(), and lets scan() skip days without events.
-    "partition_days": """
-        app_id bigint, epoch int, day date,
-        PRIMARY KEY ((app_id), epoch, day)
+    # Column parts: one row per part (level 0: a slot of SLOT_MS; level 1: a UTC day) holding
+    # its description (`info`: version, events, per-slot coverage), and one marker row per
+    # slot that received a late event (level -1; its write time is what counts).
+    "parts": """
+        app_id bigint, epoch int, bucket bigint, level int, info blob,
+        PRIMARY KEY ((app_id, epoch), bucket, level)
     )""",
-    # Which stage partitions an app has, per epoch. Serves delete_partition().
-    "partition_stages": """
-        app_id bigint, epoch int, stage int,
-        PRIMARY KEY ((app_id), epoch, stage)
+    # The bytes of the parts: per (app, epoch, day, column), each part's encoded column in
+    # chunks (chunk >= 0) and, for string columns, its string table (chunk < 0).
+    "part_columns": """
+        app_id bigint, epoch int, day int, name text, level int, bucket bigint, version bigint,
+        chunk int, data blob,
+        PRIMARY KEY ((app_id, epoch, day, name), level, bucket, version, chunk)
+    )""",
+    # Work for the column part builders of every process: the slots (level 0) and days
+    # (level 1) that have events not yet in a part. Hints only (a lost item costs speed, not
+    # exactness), so tombstones are purged fast.
+    "build_queue": """
+        shard int, app_id bigint, epoch int, bucket bigint, level int, queued boolean,
+        PRIMARY KEY ((shard), app_id, epoch, bucket, level)
+    ) WITH gc_grace_seconds = 3600""",
+    # What cassandra_migrate has done in this keyspace (moving a previous schema's data).
+    "schema_state": """
+        name text, done boolean, detail text,
+        PRIMARY KEY (name)
     )""",
 }
 
@@ -109,8 +144,8 @@ def alter_keyspace_cql(keyspace: str, replication: Mapping[str, str]) -> str:
     return f"ALTER KEYSPACE {keyspace} WITH replication = {_cql_map(replication)}"
 
 
-def table_cql(keyspace: str, table: str) -> str:
-    return f"CREATE TABLE IF NOT EXISTS {keyspace}.{table} ({TABLES[table]}"
+def table_cql(keyspace: str, table: str, tables: Mapping[str, str] = TABLES) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {keyspace}.{table} ({tables[table]}"
 
 
 def create_schema(session, keyspace: str, replication: Mapping[str, str]) -> list[str]:
@@ -122,12 +157,12 @@ def create_schema(session, keyspace: str, replication: Mapping[str, str]) -> lis
     metadata = session.cluster.metadata
     created = []
     if keyspace not in metadata.keyspaces:
-        session.execute(keyspace_cql(keyspace, replication))
+        session.execute(keyspace_cql(keyspace, replication), timeout=60)
         created.append(f"keyspace {keyspace}")
     for table in TABLES:
         existing = metadata.keyspaces.get(keyspace)
         if existing is None or table not in existing.tables:
-            session.execute(table_cql(keyspace, table))
+            session.execute(table_cql(keyspace, table), timeout=60)
             created.append(f"table {keyspace}.{table}")
     session.cluster.refresh_schema_metadata()
     return created
@@ -159,12 +194,13 @@ def missing_schema(cluster, keyspace: str) -> list[str]:
             missing.append(f"table {keyspace}.{table}")
             continue
         columns = existing.tables[table].columns
-        for name in _column_names(body):
+        for name in column_names(body):
             if name not in columns:
                 missing.append(f"column {keyspace}.{table}.{name}")
     return missing
 
 
-def _column_names(body: str) -> list[str]:
+def column_names(body: str) -> list[str]:
     definitions = body.split("PRIMARY KEY")[0]
-    return [item.split()[0] for item in definitions.split(",") if item.strip()]
+    names = [item.split()[0] for item in definitions.split(",") if item.strip()]
+    return [name for name in names if name.isidentifier()]

@@ -2,35 +2,49 @@
 
 How `append` stays exact without multi-partition transactions, whatever is re-sent or retried:
 1. Every statement is bound first: bad data fails before anything is written.
-2. One round of reads: the batch's keys in their day partitions (`ts IN ?`: a re-sent event
-   carries the same ts and id) give the duplicates, as stored; the current stage entries and
-   last-seen rows of its visitors; the partition index rows are inserted meanwhile.
-3. One round of writes: raw rows of the new events, and stage entries (minimum first ts) and
-   last seen (maximum ts) by compare-and-set (`derived.py`), computed from the new events and
-   from the duplicates as stored. For a duplicate this writes nothing unless an earlier append
-   died between its raw row and its derived rows: the retry repairs it. Nothing acked is lost,
-   nothing counts twice. No counter anywhere: counters are not idempotent.
-`count_events` counts the raw rows of each day partition: exact by construction.
+2. One round of reads: the batch's keys in their hour partitions (`ts IN ?`: a re-sent event
+   carries the same ts and id) give the duplicates, as stored; the stage entries of its
+   visitors in the weeks it writes to. Meanwhile the index rows (hours, stage weeks) and the
+   build queue items of its slots are written (idempotent).
+3. One round of writes: raw rows of the new events, stage entries that lower a visitor's first
+   entry, a visit row per visitor (`derived.py`), computed from the new events and from the
+   duplicates as stored. No lightweight transaction: minimum and maximum are kept by
+   clustering order, so concurrent writers add rows and readers take the extreme.
+4. Only for events of slots already sealed (late events, imports of past days): a marker per
+   slot and its build queue item, written once the raw rows are stored (`buckets.py`).
+For a duplicate this rewrites the same rows unless an earlier append died half way: the retry
+repairs it. Nothing acked is lost, nothing counts twice. No counter anywhere.
+
+Insights read column parts (`reading.py`), built by any process from sealed slots
+(`sealing.py`: `flush_pending`, the writer's idle work), plus the raw rows of what no part
+holds yet: answers are exact and never lag.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import datetime
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 import orjson
+from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.query import UNSET_VALUE
 from django.core.exceptions import ImproperlyConfigured
 
 from ..base import EventStore, SchemaReport
-from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable, day_name
-from . import schema
+from ..columns import ARRAYS, Columns
+from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
+from . import legacy, schema
+from .buckets import HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
 from .connection import LONG, REQUEST_TIMEOUT, connect, paged_rows, run_all, translated_errors
 from .derived import Current, DerivedRows
-from .statements import COLUMNS, Statements, cql_date, day_of
+from .reading import PartReader
+from .sealing import Builder, shard_of
+from .statements import COLUMNS, JSON_COLUMNS, Statements, event_of_row, scan_row
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +53,23 @@ IMPORT_APPENDS = 4  # appends of an import in flight at once
 
 CONCURRENCY = 64  # requests in flight per call
 IN_CHUNK = 100  # keys per `IN ?` read
-SCAN_DAYS_IN_FLIGHT = 8  # day partitions read at once by scan()
+SCAN_HOURS_IN_FLIGHT = 8  # hour partitions read at once by scan()
 
-_JSON = ("props", "utm")
-_JSON_INDEXES = tuple(COLUMNS.index(name) for name in _JSON)
+_JSON_INDEXES = tuple(COLUMNS.index(name) for name in JSON_COLUMNS)
 _STAGES = COLUMNS.index("stages")
 _ONE_REPLICA_LEVELS = ("ONE", "LOCAL_ONE", "ANY")
+_EPOCH_DATE = datetime.date(1970, 1, 1)
 
 
 def insert_values(event: StoredEvent) -> list:
-    """The values of `insert_event`: day, then the event's columns (None left unset: a null
+    """The values of `insert_event`: hour, then the event's columns (None left unset: a null
     would write a tombstone)."""
     values = [getattr(event, name) for name in COLUMNS]
     for index in _JSON_INDEXES:
         if values[index] is not None:
             values[index] = orjson.dumps(values[index]).decode()
     values[_STAGES] = list(event.stages) or None
-    return [cql_date(event.day), *(UNSET_VALUE if v is None else v for v in values)]
-
-
-def _from_row(row: Sequence) -> StoredEvent:
-    values = dict(zip(COLUMNS, row, strict=True))
-    for name in _JSON:
-        if values[name] is not None:
-            values[name] = orjson.loads(values[name])
-    values["stages"] = tuple(values["stages"] or ())
-    return StoredEvent(**values)
-
-
-def _scan_row(row: tuple) -> ScanRow:
-    return ScanRow._make((*row[:-1], tuple(row[-1] or ())))
+    return [hour_of(event.ts), *(UNSET_VALUE if v is None else v for v in values)]
 
 
 def _chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
@@ -76,8 +77,16 @@ def _chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 class CassandraEventStore(EventStore):
-    """The event store on a Cassandra cluster, shared by any number of server processes."""
+    """The event store on a Cassandra cluster, shared by any number of server processes.
+
+    `skew_ms`: how far apart the clocks of the processes sharing the keyspace may be (it
+    delays building the parts of late events by as much); `clock`: the time in ms (tests);
+    `check_migrated`: refuse a keyspace whose previous-schema data is not moved yet."""
 
     def __init__(
         self,
@@ -89,10 +98,15 @@ class CassandraEventStore(EventStore):
         consistency: str = "LOCAL_QUORUM",
         concurrency: int = CONCURRENCY,
         request_timeout: float = REQUEST_TIMEOUT,
+        skew_ms: int = SKEW_MS,
+        clock: Callable[[], int] = _wall_clock_ms,
+        check_migrated: bool = True,
     ) -> None:
         self.keyspace = schema.check_keyspace_name(keyspace)
         self.concurrency = concurrency
         self.request_timeout = request_timeout
+        self.skew_ms = skew_ms
+        self.now_ms = clock
         self.cluster = connect(
             hosts=hosts,
             port=port,
@@ -104,13 +118,15 @@ class CassandraEventStore(EventStore):
         try:
             with translated_errors(f"connecting to {', '.join(hosts)} port {port}"):
                 self.session = self.cluster.connect()
-            self._check_schema()
+            self._check_schema(check_migrated)
             with translated_errors("preparing statements"):
                 self.statements = Statements(self.session, self.keyspace)
         except BaseException:
             self.cluster.shutdown()
             raise
-        self.derived = DerivedRows(self.session, self.statements, concurrency=concurrency)
+        self.derived = DerivedRows(self.statements)
+        self.reader = PartReader(self)
+        self.builder = Builder(self)
 
     @classmethod
     def from_settings(cls) -> CassandraEventStore:
@@ -137,7 +153,8 @@ class CassandraEventStore(EventStore):
 
     @classmethod
     def schema_migrate(cls, *, namespace: str | None = None) -> SchemaReport:
-        """Create the keyspace (with the configured replication) and the tables it lacks."""
+        """Create the keyspace (with the configured replication) and the tables it lacks, then
+        move the data of a previous schema's tables, if any (once)."""
         keyspace, replication = cls._schema_target(namespace)
         with cls._admin_session() as (_cluster, session):
             report = SchemaReport(created=schema.create_schema(session, keyspace, replication))
@@ -148,13 +165,14 @@ class CassandraEventStore(EventStore):
                 f"  {schema.alter_keyspace_cql(keyspace, replication)};\n"
                 "then `nodetool repair --full` on every node."
             )
+        legacy.migrate(cls._migration_store(keyspace), report)
         return report
 
     @classmethod
     def schema_missing(cls, *, namespace: str | None = None) -> list[str]:
         keyspace, _ = cls._schema_target(namespace)
-        with cls._admin_session() as (cluster, _session):
-            return schema.missing_schema(cluster, keyspace)
+        with cls._admin_session() as (cluster, session):
+            return schema.missing_schema(cluster, keyspace) or legacy.unmigrated(session, keyspace)
 
     @staticmethod
     def _schema_target(namespace: str | None) -> tuple[str, dict]:
@@ -163,6 +181,24 @@ class CassandraEventStore(EventStore):
         config = settings.CASSANDRA
         keyspace = schema.check_keyspace_name(namespace or config["keyspace"])
         return keyspace, schema.parse_replication(config["replication"])
+
+    @classmethod
+    def _migration_store(cls, keyspace: str) -> Callable[[], CassandraEventStore]:
+        from django.conf import settings
+
+        config = settings.CASSANDRA
+
+        def build() -> CassandraEventStore:
+            return cls(
+                hosts=config["hosts"],
+                port=config["port"],
+                keyspace=keyspace,
+                local_dc=config["local_dc"],
+                consistency=config["consistency"],
+                check_migrated=False,
+            )
+
+        return build
 
     @staticmethod
     @contextlib.contextmanager
@@ -182,18 +218,24 @@ class CassandraEventStore(EventStore):
         finally:
             cluster.shutdown()
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, check_migrated: bool) -> None:
         missing = schema.missing_schema(self.cluster, self.keyspace)
+        if check_migrated and not missing:
+            missing = legacy.unmigrated(self.session, self.keyspace)
         if missing:
             shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
             raise ImproperlyConfigured(
-                f"the Cassandra event store has no schema yet (missing {shown}): "
+                f"the Cassandra event store's schema is not ready (missing {shown}): "
                 "run `python manage.py cassandra_migrate` with the same DATALAB_CASSANDRA_* "
                 "settings, then start again"
             )
 
-    def _run(self, calls: Iterable[tuple], **options) -> list:
-        return run_all(self._live_session(), calls, limit=self.concurrency, **options)
+    def _run(
+        self, calls: Iterable[tuple], *, limit: int | None = None, profile=EXEC_PROFILE_DEFAULT
+    ) -> list:
+        return run_all(
+            self._live_session(), calls, limit=limit or self.concurrency, profile=profile
+        )
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -208,16 +250,18 @@ class CassandraEventStore(EventStore):
             return AppendResult()
         with translated_errors("append"):
             stored, current = self._read_before_write(unique)
-            new, raw_rows = [], []
+            new, calls = [], []
             for event, statement in zip(unique, bound, strict=True):
                 if (event.app_id, event.epoch, event.ts, event.event_id) not in stored:
                     new.append(event)
-                    raw_rows.append((statement, None))
+                    calls.append((statement, None))
             # Raw rows and derived rows in one round. The duplicates' derived rows too, from
-            # what is stored: a no-op (filtered out by `current`) unless an earlier append
-            # failed after writing their raw rows but not all their derived rows. Listed first,
-            # so that a new event wins a tie on last seen, as it would in SQLite.
-            self.derived.write([*stored.values(), *new], current, also=raw_rows)
+            # what is stored: the same rows again, unless an earlier append failed after
+            # writing their raw rows but not all their derived rows.
+            calls += self.derived.writes([*stored.values(), *new], current)
+            self._run(calls)
+            self._mark_late(unique)
+        self.builder.wake()
         new_keys = frozenset(event.key for event in new)
         return AppendResult(new_keys=new_keys, duplicate_keys=frozenset(first) - new_keys)
 
@@ -236,19 +280,27 @@ class CassandraEventStore(EventStore):
         self, events: list[StoredEvent]
     ) -> tuple[dict[tuple, StoredEvent], Current]:
         """In one round trip: the events already stored (by (app_id, epoch, ts, event_id), as
-        stored: visitor, session, stages), and the stage-entry and last-seen rows the batch may
-        change. The partition index rows of the batch are written meanwhile (idempotent)."""
+        stored: visitor, session, stages), and the stage entries the batch may lower. The
+        index rows and build queue items of the batch are written meanwhile (idempotent)."""
         stamps: dict[tuple, set[int]] = defaultdict(set)
         for event in events:
-            stamps[(event.app_id, event.epoch, event.day)].add(event.ts)
+            stamps[(event.app_id, event.epoch, hour_of(event.ts))].add(event.ts)
         key_calls = [
-            (self.statements.find_keys, (app_id, epoch, cql_date(day), chunk))
-            for (app_id, epoch, day), times in stamps.items()
+            (self.statements.find_keys, (*hour, chunk))
+            for hour, times in stamps.items()
             for chunk in _chunks(sorted(times))
         ]
         derived_calls = self.derived.reads(events)
-        calls = key_calls + derived_calls + self.derived.index_rows(events)
-        results = self._run(calls)
+        now = self.now_ms()
+        slots = {(e.app_id, e.epoch, slot_of(e.ts)) for e in events}
+        queued = [
+            (self.statements.enqueue, (shard_of(app), app, epoch, slot, SLOT, now * 1000))
+            for app, epoch, slot in slots
+            if not late(slot, now, self.skew_ms)
+        ]
+        index = [(self.statements.index_hour, hour) for hour in stamps]
+        index += self.derived.index_rows(events)
+        results = self._run(key_calls + derived_calls + index + queued)
         wanted = {(e.app_id, e.epoch, e.ts, e.event_id) for e in events}
         stored = {}
         for (_, (app_id, epoch, *_)), rows in zip(key_calls, results, strict=False):
@@ -263,25 +315,57 @@ class CassandraEventStore(EventStore):
         current = self.derived.current(derived_calls, results[len(key_calls) : end])
         return stored, current
 
-    def delete_partition(self, app_id: int, epoch: int) -> int:
-        with translated_errors("delete"):
-            stages = [stage for (stage,) in self._execute(self.statements.stages, app_id, epoch)]
-            self._run((self.statements.delete_stage, (app_id, epoch, s)) for s in stages)
-            self._run((self.statements.unindex_stage, (app_id, epoch, s)) for s in stages)
-            deleted = 0
-            for day in self._partition_days(app_id, epoch):
-                deleted += self._delete_day(app_id, epoch, day)
-        return deleted
-
-    def _delete_day(self, app_id: int, epoch: int, day: str) -> int:
-        """One day partition, its visitors' last-seen rows first, its index row last."""
-        key = (app_id, epoch, cql_date(day))
-        visitors = [visitor for (visitor,) in self._execute(self.statements.visitors_of_day, *key)]
+    def _mark_late(self, events: Sequence[StoredEvent]) -> None:
+        """After the raw rows are stored: mark and queue the slots that are sealed already
+        (their parts, if any, do not hold these events)."""
+        now = self.now_ms()
+        slots = {
+            (e.app_id, e.epoch, slot_of(e.ts))
+            for e in events
+            if late(slot_of(e.ts), now, self.skew_ms)
+        }
+        if not slots:
+            return
+        st, written = self.statements, now * 1000
         self._run(
-            (self.statements.delete_last, (app_id, epoch, visitor)) for visitor in set(visitors)
+            [(st.insert_part, (app, epoch, slot, MARK, b"", written)) for app, epoch, slot in slots]
+            + [
+                (st.enqueue, (shard_of(app), app, epoch, slot, SLOT, written))
+                for app, epoch, slot in slots
+            ]
         )
-        self._run([(self.statements.delete_day, key)])
-        self._run([(self.statements.unindex_day, key)])
+
+    def flush_pending(self, limit: int = 20_000) -> int:
+        """Build the column parts of sealed slots and days (any process may: see sealing.py)."""
+        with translated_errors("building column parts"):
+            return self.builder.flush(limit)
+
+    def delete_partition(self, app_id: int, epoch: int) -> int:
+        st = self.statements
+        with translated_errors("delete"):
+            hours = self._partition_hours(app_id, epoch)
+            weeks = list(self._execute(st.all_stage_weeks, app_id, epoch))
+            self._run((st.delete_stage_week, (app_id, epoch, *key)) for key in weeks)
+            self._run((st.unindex_stage_week, (app_id, epoch, *key)) for key in weeks)
+            self._run([(st.delete_parts, (self.now_ms() * 1000, app_id, epoch))])
+            days = sorted({day_of(hour * HOUR_MS) for hour in hours})
+            self._run(
+                (st.delete_column_day, (app_id, epoch, day, name))
+                for day in days
+                for name in ARRAYS
+            )
+            self._run([(st.dequeue_partition, (shard_of(app_id), app_id, epoch))])
+            return sum(self._delete_hour(app_id, epoch, hour) for hour in hours)
+
+    def _delete_hour(self, app_id: int, epoch: int, hour: int) -> int:
+        """One hour partition, its visitors' visit rows first, its index row last."""
+        key = (app_id, epoch, hour)
+        visitors = [visitor for (visitor,) in self._execute(self.statements.visitors_of_hour, *key)]
+        self._run(
+            (self.statements.delete_visits, (app_id, epoch, visitor)) for visitor in set(visitors)
+        )
+        self._run([(self.statements.delete_hour, key)])
+        self._run([(self.statements.unindex_hour, key)])
         return len(visitors)
 
     # -- reads -------------------------------------------------------------------------------
@@ -295,8 +379,8 @@ class CassandraEventStore(EventStore):
         """The rows of one single-partition read, fetched page by page as they are consumed."""
         yield from self._live_session().execute(statement, params)
 
-    def _partition_days(self, app_id: int, epoch: int) -> list[str]:
-        return [day_of(day) for (day,) in self._execute(self.statements.days, app_id, epoch)]
+    def _partition_hours(self, app_id: int, epoch: int) -> list[int]:
+        return [hour for (hour,) in self._execute(self.statements.hours, app_id, epoch)]
 
     def last_seen(
         self, app_id: int, epoch: int, visitor_ids: Collection[str]
@@ -315,55 +399,75 @@ class CassandraEventStore(EventStore):
 
     def events(self, app_id: int, epoch: int, *, day: str | None = None) -> Iterator[StoredEvent]:
         with translated_errors("read"):
-            days = [day] if day else self._partition_days(app_id, epoch)
-            for name in days:
-                rows = self._execute(self.statements.select_day, app_id, epoch, cql_date(name))
-                yield from map(_from_row, rows)
+            if day is None:
+                hours = self._partition_hours(app_id, epoch)
+            else:
+                first = hour_of(day_of_name(day) * MS_PER_DAY)
+                params = (app_id, epoch, first, first + 23)
+                hours = [hour for (hour,) in self._execute(self.statements.hours_between, *params)]
+            for hour in hours:
+                rows = self._execute(self.statements.select_hour, app_id, epoch, hour)
+                yield from map(event_of_row, rows)
 
     def scan(self, app_id: int, epoch: int, start_ms: int, end_ms: int) -> Iterator[ScanRow]:
         if end_ms <= start_ms:
             return
-        first = cql_date(day_name(start_ms // MS_PER_DAY))
-        last = cql_date(day_name((end_ms - 1) // MS_PER_DAY))
         with translated_errors("scan"):
-            days = list(self._execute(self.statements.days_between, app_id, epoch, first, last))
-            queries = [(app_id, epoch, day, start_ms, end_ms) for (day,) in days]
+            params = (app_id, epoch, hour_of(start_ms), hour_of(end_ms - 1))
+            hours = list(self._execute(self.statements.hours_between, *params))
+            queries = [(app_id, epoch, hour, start_ms, end_ms) for (hour,) in hours]
             rows = paged_rows(
                 self._live_session(),
-                self.statements.scan_day,
+                self.statements.scan_hour,
                 queries,
-                in_flight=SCAN_DAYS_IN_FLIGHT,
+                in_flight=SCAN_HOURS_IN_FLIGHT,
                 page_timeout=self.request_timeout + 5,
             )
-            yield from map(_scan_row, rows)
+            yield from map(scan_row, rows)
+
+    def columns(
+        self, app_id: int, epoch: int, start_ms: int, end_ms: int, names: Iterable[str] = ()
+    ) -> Columns:
+        """The range's events by columns: sealed column parts and the raw rows of the rest
+        (`reading.py`); columns not in `names` are not read."""
+        if end_ms <= start_ms:
+            return Columns.empty()
+        with translated_errors("columns"):
+            return self.reader.columns(app_id, epoch, start_ms, end_ms, tuple(names))
 
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
-        with translated_errors("stage entries"):
-            return dict(self._execute(self.statements.select_stage, app_id, epoch, stage))
+        return self.stage_visitors_many(app_id, epoch, [stage])[stage]
 
     def stage_visitors_many(
         self, app_id: int, epoch: int, stages: Iterable[int]
     ) -> dict[int, dict[str, int]]:
-        """`stage_visitors` of several stages: one single-partition read per stage, all at
-        once (what a funnel's distinct counts need)."""
+        """Each stage's visitors and first entries: every week partition of the stages, read
+        at once; per visitor, the smallest first_ts over the weeks."""
         result: dict[int, dict[str, int]] = {stage: {} for stage in stages}
         with translated_errors("stage entries"):
+            weeks = [
+                (app_id, epoch, stage, week)
+                for stage, week in self._execute(self.statements.all_stage_weeks, app_id, epoch)
+                if stage in result
+            ]
             rows = paged_rows(
                 self._live_session(),
-                self.statements.select_stage_tagged,
-                [(app_id, epoch, stage) for stage in result],
-                in_flight=len(result) or 1,
+                self.statements.select_stage_week,
+                weeks,
+                in_flight=min(len(weeks), 32) or 1,
                 page_timeout=self.request_timeout + 5,
             )
             for stage, visitor, first_ts in rows:
-                result[stage][visitor] = first_ts
+                entries = result[stage]
+                if first_ts < entries.get(visitor, first_ts + 1):
+                    entries[visitor] = first_ts
         return result
 
     def count_events(self, app_id: int, epoch: int) -> int:
         with translated_errors("count"):
-            days = self._partition_days(app_id, epoch)
+            hours = self._partition_hours(app_id, epoch)
             counts = self._run(
-                ((self.statements.count_day, (app_id, epoch, cql_date(day))) for day in days),
+                ((self.statements.count_hour, (app_id, epoch, hour)) for hour in hours),
                 profile=LONG,
             )
         return sum(rows.one()[0] for rows in counts)
@@ -379,3 +483,8 @@ class CassandraEventStore(EventStore):
     def close(self) -> None:
         self._closed = True
         self.cluster.shutdown()
+
+
+def day_of_name(day: str) -> int:
+    """'YYYY-MM-DD' -> days since 1970."""
+    return (datetime.date.fromisoformat(day) - _EPOCH_DATE).days

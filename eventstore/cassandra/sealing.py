@@ -1,0 +1,250 @@
+"""Building column parts: any process, any bucket, deterministic, nothing half-visible.
+
+Appends queue the slots they write to (`build_queue`, one partition per shard of apps). A
+builder (`flush_pending`, the writer's idle work) takes the queued slots that are sealed:
+- a slot of a day not sealed yet (today): its part is built from its raw rows (level SLOT), and
+  its day is queued;
+- the slots of a sealed day: the day's part is (re)built (level DAY) from, per slot, the part
+  that still holds it (the previous day part, or the slot's part) or else its raw rows (queued,
+  late, or never built), then the slot parts of the day are deleted.
+Each part records per slot its `coverage` (the marker time up to which it is complete): the
+builder's clock when it read the queue, minus the allowed skew, for what it read raw; what it
+took from another part keeps that part's coverage. A part's bytes are written before its
+description, with the builder's clock as write time; a queue item is deleted only up to the
+coverage, so a late event queued meanwhile stays queued. Two builders of the same bucket write
+the same rows (same content, same version) or each a complete version of its own; readers use
+whichever description was written last.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..columns import ARRAYS, DTYPES, STRINGS, Columns, Part
+from ..values import MS_PER_DAY
+from .buckets import DAY, MARK, SLOT, SLOT_MS, day_of, day_slots, sealed
+from .parts import PartInfo, StalePart, chunk_rows, info_of
+from .reading import ATTEMPTS, key_of, runs_of
+
+QUEUE_SHARDS = 8
+QUEUE_POLL_MS = 2_000  # an empty queue is read again after this long (or after an append)
+CHUNK_WRITES = 8  # chunk inserts in flight (each up to codec.CHUNK_BYTES)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A queued bucket: a slot (level SLOT) or a day (level DAY, bucket = the day's start)."""
+
+    app_id: int
+    epoch: int
+    bucket: int
+    level: int
+    written_us: int
+
+    @property
+    def day(self) -> int:
+        return day_of(self.bucket)
+
+    @property
+    def end(self) -> int:
+        return self.bucket + (SLOT_MS if self.level == SLOT else MS_PER_DAY)
+
+
+def shard_of(app_id: int) -> int:
+    return app_id % QUEUE_SHARDS
+
+
+class Builder:
+    def __init__(self, store) -> None:
+        self.store = store
+        self._idle_until = 0
+
+    @property
+    def st(self):
+        return self.store.statements
+
+    def wake(self) -> None:
+        """Something was queued: the next `flush` reads the queue again."""
+        self._idle_until = 0
+
+    def flush(self, limit: int) -> int:
+        """Build parts for up to about `limit` events of sealed queued buckets; how many
+        events (at least 1 per bucket built) were built, 0 when nothing is ready."""
+        now = self.store.now_ms()
+        if now < self._idle_until:
+            return 0
+        groups: dict[tuple, list[Item]] = defaultdict(list)
+        for item in self.ready(now):
+            groups[(item.app_id, item.epoch, item.day)].append(item)
+        if not groups:
+            self._idle_until = now + QUEUE_POLL_MS
+            return 0
+        done = 0
+        for (app_id, epoch, day), items in sorted(groups.items(), key=lambda kv: kv[0][2]):
+            if sealed((day + 1) * MS_PER_DAY, now):
+                done += self.build_day(app_id, epoch, day, items, now)
+            else:
+                for item in items:
+                    done += self.build_slot(item, now)
+            if done >= limit:
+                break
+        return done
+
+    def coverage(self, now: int) -> int:
+        """The marker time (us) up to which what is read raw now is complete: strictly before
+        `now` minus the allowed skew (a marker of the same instant may come after the read)."""
+        return (now - self.store.skew_ms) * 1000 - 1
+
+    def ready(self, now: int) -> list[Item]:
+        """Queued buckets that are sealed, and whose latest queueing is older than the allowed
+        skew (so that a part built now covers it)."""
+        calls = [(self.st.queue, (shard,)) for shard in range(QUEUE_SHARDS)]
+        settled_us = self.coverage(now)
+        items = []
+        for rows in self.store._run(calls):
+            for app_id, epoch, bucket, level, written in rows:
+                item = Item(app_id, epoch, bucket, level, written)
+                if written <= settled_us and sealed(item.end, now):
+                    items.append(item)
+        return items
+
+    # -- a slot of today ---------------------------------------------------------------------
+
+    def build_slot(self, item: Item, now: int) -> int:
+        app_id, epoch, slot = item.app_id, item.epoch, item.bucket
+        cover, written = self.coverage(now), now * 1000
+        old = self.store.reader.layout(app_id, epoch, item.day, item.day).slots.get(slot)
+        raw = self.store.reader.raw(app_id, epoch, [(slot, slot + SLOT_MS)])
+        part = part_of(raw.columns)
+        info, blobs = info_of(part, level=SLOT, bucket=slot, cover=[cover])
+        self.write(app_id, epoch, info, blobs, written)
+        if old is not None and old.version != info.version and written > old.written_us:
+            self.delete_chunks(app_id, epoch, old)
+        self.enqueue([(app_id, epoch, item.day * MS_PER_DAY, DAY)], written)
+        self.dequeue([item], cover)
+        return max(part.n, 1)
+
+    # -- a sealed day --------------------------------------------------------------------------
+
+    def build_day(self, app_id: int, epoch: int, day: int, items: list[Item], now: int) -> int:
+        cover, written = self.coverage(now), now * 1000
+        fresh = {item.bucket for item in items if item.level == SLOT}
+        reader, excluded = self.store.reader, set()
+        for _ in range(ATTEMPTS):
+            layout = reader.layout(app_id, epoch, day, day)
+            sources = [
+                (slot, None if slot in fresh else layout.source(slot, excluded))
+                for slot in day_slots(day)
+            ]
+            runs = runs_of(sources, day * MS_PER_DAY, (day + 1) * MS_PER_DAY)
+            try:
+                columns = reader.assemble(app_id, epoch, runs, set(ARRAYS))
+                break
+            except StalePart as stale:
+                excluded.add(stale.args[1])
+        else:
+            return 0  # parts kept changing: another builder is at it; the items stay queued
+        covers = [cover if source is None else source.covers(slot) for slot, source in sources]
+        part = part_of(columns)
+        info, blobs = info_of(part, level=DAY, bucket=day * MS_PER_DAY, cover=covers)
+        self.write(app_id, epoch, info, blobs, written)
+        self.retire(app_id, epoch, layout, info, written)
+        self.dequeue(items, cover)
+        return max(part.n, 1)
+
+    def retire(self, app_id: int, epoch: int, layout, info: PartInfo, written: int) -> None:
+        """Delete what the new day part replaces: the day's slot parts, the previous version
+        of the day part (each only as written when read, and only if the new one is newer),
+        and the late markers it covers (each deleted as of its slot's coverage: a marker written
+        since stays)."""
+        old = layout.days.get(info.day)
+        replaced = [p for p in layout.slots.values() if written > p.written_us]
+        if old is not None and key_of(old) != key_of(info) and written > old.written_us:
+            self.delete_chunks(app_id, epoch, old)
+        covered = [
+            (self.st.delete_part, (info.covers(slot), app_id, epoch, slot, MARK))
+            for slot, mark in layout.marks.items()
+            if mark <= info.covers(slot)
+        ]
+        self.store._run(
+            covered
+            + [
+                (self.st.delete_part, (p.written_us, app_id, epoch, p.bucket, p.level))
+                for p in replaced
+            ]
+        )
+        for part in replaced:
+            self.delete_chunks(app_id, epoch, part)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def write(self, app_id: int, epoch: int, info: PartInfo, blobs: dict, written: int) -> None:
+        """The part's chunks, then (once all are stored) its description."""
+        st = self.st
+        calls = [
+            (st.insert_chunk, (*column_key(app_id, epoch, info, name), chunk, data, written))
+            for name, chunk, data in chunk_rows(blobs)
+        ]
+        self.store._run(calls, limit=CHUNK_WRITES)
+        params = (app_id, epoch, info.bucket, info.level, info.to_blob(), written)
+        self.store._run([(st.insert_part, params)])
+
+    def delete_chunks(self, app_id: int, epoch: int, info: PartInfo) -> None:
+        self.store._run(
+            (self.st.delete_version, (info.written_us, *column_key(app_id, epoch, info, name)))
+            for name in ARRAYS
+        )
+
+    def enqueue(self, buckets: Iterable[tuple], written: int) -> None:
+        """Queue (app_id, epoch, bucket, level) buckets, with `written` (us) as write time."""
+        self.store._run(
+            (self.st.enqueue, (shard_of(app_id), app_id, epoch, bucket, level, written))
+            for app_id, epoch, bucket, level in buckets
+        )
+        self.wake()
+
+    def dequeue(self, items: Iterable[Item], cover: int) -> None:
+        """Delete queue items as read, and only up to the coverage of what was built."""
+        self.store._run(
+            (
+                self.st.dequeue,
+                (
+                    min(item.written_us, cover),
+                    shard_of(item.app_id),
+                    item.app_id,
+                    item.epoch,
+                    item.bucket,
+                    item.level,
+                ),
+            )
+            for item in items
+        )
+
+
+def column_key(app_id: int, epoch: int, info: PartInfo, name: str) -> tuple:
+    """The key of a part's column in `part_columns`, up to the chunk number."""
+    return (app_id, epoch, info.day, name, info.level, info.bucket, info.version)
+
+
+def part_of(columns: Columns) -> Part:
+    """A `Part` of columns (all of them read), string tables trimmed to the codes used."""
+    n = len(columns)
+    tables, data = {}, {}
+    for name in ARRAYS:
+        values = np.asarray(columns.codes[name], dtype=DTYPES[name])
+        if name in STRINGS:
+            table = list(columns.tables[name])
+            used = np.zeros(len(table), dtype=bool)
+            used[values] = True
+            if not used.all():
+                remap = np.cumsum(used, dtype=np.int32) - 1
+                values = remap[values]
+                table = [value for value, keep in zip(table, used, strict=True) if keep]
+            tables[name] = table
+        data[name] = values.tobytes()
+    first = int(columns.codes["ts"][0]) if n else 0
+    return Part(n=n, first_ts=first, tables=tables, top={}, data=data)
