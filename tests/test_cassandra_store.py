@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import websockets
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from eventstore import StoreUnavailable, WriteBehind
 from eventstore.cassandra import CassandraEventStore
@@ -194,6 +194,103 @@ def test_cassandra_migrate_creates_the_keyspace_and_tables_once(settings, cassan
     assert f"created keyspace {keyspace}" in first
     assert all(f"created table {keyspace}.{table}" in first for table in TABLES)
     assert "nothing to do" in second
+
+
+def previous_schema_keyspace(session, keyspace: str, events) -> None:
+    """A keyspace as the previous schema made it (events by day, stage entries and last seen by
+    compare-and-set), holding these events."""
+    import datetime
+
+    from eventstore.cassandra import legacy
+    from eventstore.cassandra.schema import keyspace_cql, parse_replication, table_cql
+
+    session.execute(keyspace_cql(keyspace, parse_replication("SimpleStrategy:1")), timeout=60)
+    for table in legacy.TABLES:
+        session.execute(table_cql(keyspace, table, legacy.TABLES), timeout=60)
+    insert = session.prepare(legacy.CQL["insert_event"].format(ks=keyspace))
+    index = session.prepare(legacy.CQL["index_day"].format(ks=keyspace))
+    for event in events:
+        day = datetime.date.fromisoformat(event.day)
+        session.execute(insert, [day, *insert_values(event)[1:]])
+        session.execute(index, (event.app_id, event.epoch, day))
+    session.cluster.refresh_schema_metadata()
+
+
+def store_answers(store, app: int, epoch: int, start: int, end: int, visitors) -> dict:
+    """What the store answers about an app's epoch, through the interface."""
+    store.flush_pending(limit=10**9)
+    return {
+        "events": sorted(store.events(app, epoch), key=lambda e: (e.ts, e.event_id)),
+        "count": store.count_events(app, epoch),
+        "epochs": store.epochs(app),
+        "stages": store.stage_visitors_many(app, epoch, range(3)),
+        "last": store.last_seen(app, epoch, visitors),
+        "columns": contract.column_rows(store.columns(app, epoch, start, end)),
+    }
+
+
+def test_cassandra_migrate_moves_a_keyspace_of_the_previous_schema(
+    settings, cassandra_node, cassandra_store, capsys
+):
+    keyspace = f"datalab_previous_{os.getpid()}"
+    settings.CASSANDRA = {**cassandra_node.settings(), "keyspace": keyspace}
+    visitors = [f"{n:016x}" for n in range(12)]
+    events = [  # three days, hours apart, stages entered more than once, two epochs
+        make_event(
+            app_id=7,
+            epoch=EPOCH + n % 2,
+            ts=T0 + n * 5 * HOUR + n,
+            visitor_id=visitors[n % len(visitors)],
+            session_id=f"s{n % 5}",
+            path=f"/p{n % 4}",
+            stages=tuple(range(n % 3)),
+        )
+        for n in range(15)
+    ]
+    admin = cassandra_node.store()
+    try:
+        previous_schema_keyspace(admin.session, keyspace, events)
+        with pytest.raises(CommandError, match="missing"):
+            call_command("cassandra_migrate", "--check")
+
+        call_command("cassandra_migrate")
+        first = capsys.readouterr().out
+        call_command("cassandra_migrate", "--check")
+        call_command("cassandra_migrate")
+        second = capsys.readouterr().out
+
+        migrated = CassandraEventStore.from_settings()
+        cassandra_store.append(events)  # the same events, appended to the current schema
+        span = (T0 - MS_PER_DAY, T0 + 4 * MS_PER_DAY)
+        for epoch in (EPOCH, EPOCH + 1):
+            expected = store_answers(cassandra_store, 7, epoch, *span, visitors)
+            assert store_answers(migrated, 7, epoch, *span, visitors) == expected
+            assert expected["count"] > 0
+        migrated.close()
+    finally:
+        admin.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+        admin.close()
+    assert f"created the rows of {len(events)} events in events_by_hour, moved" in first
+    assert "moved" not in second and "nothing to do" in second
+
+
+def test_a_server_refuses_a_keyspace_whose_previous_schema_data_is_not_moved(
+    settings, cassandra_node
+):
+    from eventstore.cassandra.schema import create_schema, parse_replication
+
+    keyspace = f"datalab_unmoved_{os.getpid()}"
+    settings.CASSANDRA = {**cassandra_node.settings(), "keyspace": keyspace}
+    admin = cassandra_node.store()
+    try:
+        previous_schema_keyspace(admin.session, keyspace, [make_event(app_id=7)])
+        create_schema(admin.session, keyspace, parse_replication("SimpleStrategy:1"))
+
+        with pytest.raises(ImproperlyConfigured, match="moved into events_by_hour"):
+            CassandraEventStore.from_settings()
+    finally:
+        admin.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+        admin.close()
 
 
 def test_an_unreachable_cluster_is_unavailable_not_an_error(cassandra_node):

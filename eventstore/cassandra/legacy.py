@@ -110,7 +110,7 @@ def migrate(build_store: Callable, report: SchemaReport) -> None:
         store.close()
     tables = ", ".join(f"{keyspace}.{name}" for name in TABLES)
     report.created.append(
-        f"moved {moved} events of {partitions} day partitions from the previous schema into "
-        f"events_by_hour (column parts are built by the servers; the previous tables are left "
-        f"in place, drop them once satisfied: {tables})"
+        f"the rows of {moved} events in events_by_hour, moved from {partitions} day partitions "
+        "of the previous schema (column parts are built by the servers; the previous tables are "
+        f"left in place: drop them once satisfied: {tables})"
     )
