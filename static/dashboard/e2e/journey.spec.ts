@@ -227,3 +227,16 @@ test("the owner unlocks the app: a new data epoch, the configuration editable ag
   await expect(ann.getByRole("region", { name: "Locked configuration" })).toHaveCount(0);
   await shoot(ann, "configuration-unlocked");
 });
+
+test("the member leaves the app: it is gone from their apps, and the owner is told", async () => {
+  await ben.goto(`${appPath}/team`);
+  await shoot(ben, "team-member");
+  await ben.getByRole("button", { name: "Leave app…" }).click();
+  await ben.getByRole("button", { name: "Leave Shop" }).click();
+  await expect(ben).toHaveURL(/\/apps$/);
+  await expect(ben.getByRole("link", { name: /Shop/ })).toHaveCount(0);
+  await ben.goto(appPath);
+  await expect(ben.getByRole("heading", { name: "App not found" })).toBeVisible();
+  await ann.goto("/notifications");
+  await expect(ann.getByText("Ben Colleague left Shop.")).toBeVisible();
+});

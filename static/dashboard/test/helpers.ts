@@ -119,6 +119,7 @@ export function appFixture(overrides: Record<string, unknown> = {}) {
       unlock: false,
       invite: true,
       delete: true,
+      leave: false,
     },
     ...overrides,
   };

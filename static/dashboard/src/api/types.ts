@@ -83,6 +83,8 @@ export interface AppPermissions {
   unlock: boolean;
   invite: boolean;
   delete: boolean;
+  /** A member may leave the app; the owner may not (they transfer it first). */
+  leave: boolean;
 }
 
 export interface App {
@@ -405,6 +407,7 @@ export type NotificationKind =
   | "invite.rejected"
   | "invite.revoked"
   | "member.removed"
+  | "member.left"
   | "app.created"
   | "app.updated"
   | "app.locked"

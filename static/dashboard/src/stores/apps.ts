@@ -83,6 +83,13 @@ export const useAppsStore = defineStore("apps", () => {
     forget(id);
   }
 
+  /** The signed-in member leaves the app (the owner cannot); it leaves the list. */
+  async function leave(id: number): Promise<void> {
+    if (!auth.me) return;
+    await api.removeMember(id, auth.me.id);
+    forget(id);
+  }
+
   async function unlock(id: number): Promise<api.App> {
     return remember(await api.unlockApp(id));
   }
@@ -147,6 +154,7 @@ export const useAppsStore = defineStore("apps", () => {
     update,
     remove,
     unlock,
+    leave,
     fetchInvites,
     acceptInvite,
     rejectInvite,

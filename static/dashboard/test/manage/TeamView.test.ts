@@ -99,6 +99,40 @@ describe("team screen", () => {
     expect(text()).toContain("Grace Hopper");
   });
 
+  it("lets a member leave after a confirmation, then shows their apps without this one", async () => {
+    const { calls } = mockApi({
+      ...ME_ROUTE,
+      "GET /api/v1/apps/3": { body: memberApp() },
+      "GET /api/v1/apps/3/members": { body: { owner: ADA, members: TEAM.members } },
+      "DELETE /api/v1/apps/3/members/1": { status: 204 },
+      "GET /api/v1/apps": { body: [] },
+      "GET /api/v1/invites": { body: [] },
+    });
+    const { router } = await mountRoute("/apps/3/team");
+
+    button("Leave app…").click();
+    await settle();
+    const dialogs = [...document.querySelectorAll("dialog")].map((dialog) => dialog.textContent).join(" ");
+    expect(dialogs).toContain("Leave Shop?");
+    expect(calls.some((call) => call.method === "DELETE")).toBe(false);
+    button("Leave Shop").click();
+    await settle();
+
+    expect(calls.filter((call) => call.method === "DELETE").map((call) => call.path)).toEqual(["/api/v1/apps/3/members/1"]);
+    expect(router.currentRoute.value.name).toBe("apps");
+  });
+
+  it("offers the owner no way to leave", async () => {
+    mockApi({
+      ...ME_ROUTE,
+      "GET /api/v1/apps/3": { body: appFixture() },
+      "GET /api/v1/apps/3/members": { body: TEAM },
+    });
+    await mountRoute("/apps/3/team");
+
+    expect(buttons().filter((name) => name.startsWith("Leave"))).toEqual([]);
+  });
+
   it("says a public app is open to the whole organization and takes no invitations", async () => {
     mockApi({
       ...ME_ROUTE,

@@ -67,7 +67,7 @@ export async function mountRoute(path: string) {
 export function memberApp(overrides: Record<string, unknown> = {}) {
   return appFixture({
     role: "member",
-    can: { view: true, edit_config: true, manage: false, issue_token: false, unlock: false, invite: false, delete: false },
+    can: { view: true, edit_config: true, manage: false, issue_token: false, unlock: false, invite: false, delete: false, leave: true },
     ...overrides,
   });
 }

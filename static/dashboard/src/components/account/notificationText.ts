@@ -25,6 +25,7 @@ const KINDS: Record<string, Describe> = {
   "invite.rejected": (_, who, app) => ({ text: `${who} declined your invitation to ${app}.`, screen: "team" }),
   "invite.revoked": (_, who, app) => ({ text: `${who} withdrew the invitation to ${app}.`, screen: null }),
   "member.removed": (_, who, app) => ({ text: `${who} removed you from ${app}.`, screen: null }),
+  "member.left": (_, who, app) => ({ text: `${who} left ${app}.`, screen: "team" }),
   "app.created": (_, who, app) => ({ text: `${who} created ${app}.`, screen: "overview" }),
   "app.updated": (_, who, app) => ({ text: `${who} changed the settings of ${app}.`, screen: "overview" }),
   "app.locked": (_, who, app) => ({
