@@ -2,11 +2,11 @@
 
 A part holds the events of one bucket (a slot at level SLOT, a UTC day at level DAY) by columns
 (`eventstore.columns.Part`, strings coded per part with the part's own table). It is stored as
-chunks in `part_columns` (one partition per app, epoch, day and column), then described by one
-row in `parts` (`info`): written last, so a reader never sees a part whose bytes are not all
-there. Its `version` is a hash of its content: builders that race on the same raw rows write
-the same rows; a rebuilt part with other content gets other chunk keys, so a reader that read
-the older description still finds the older bytes (or, once they are deleted, finds them
+chunks in `part_columns` (one partition per app, epoch, day, column and level), then described
+by one row in `parts` (`info`): written last, so a reader never sees a part whose bytes are not
+all there. Its `version` is a hash of its content: builders that race on the same raw rows
+write the same rows; a rebuilt part with other content gets other chunk keys, so a reader that
+read the older description still finds the older bytes (or, once they are deleted, finds them
 missing and reads again).
 """
 

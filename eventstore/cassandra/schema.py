@@ -60,12 +60,13 @@ TABLES: dict[str, str] = {
         app_id bigint, epoch int, bucket bigint, level int, info blob,
         PRIMARY KEY ((app_id, epoch), bucket, level)
     )""",
-    # The bytes of the parts: per (app, epoch, day, column), each part's encoded column in
-    # chunks (chunk >= 0) and, for string columns, its string table (chunk < 0).
+    # The bytes of the parts: per (app, epoch, day, column, level), each part's encoded column
+    # in chunks (chunk >= 0) and, for string columns, its string table (chunk < 0). At 10M
+    # events/app/day the largest partition (a day part's event ids) is ~80 MB.
     "part_columns": """
         app_id bigint, epoch int, day int, name text, level int, bucket bigint, version bigint,
         chunk int, data blob,
-        PRIMARY KEY ((app_id, epoch, day, name), level, bucket, version, chunk)
+        PRIMARY KEY ((app_id, epoch, day, name, level), bucket, version, chunk)
     )""",
     # Work for the column part builders of every process: the slots (level 0) and days
     # (level 1) that have events not yet in a part. Hints only (a lost item costs speed, not

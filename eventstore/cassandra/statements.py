@@ -25,7 +25,7 @@ CHUNK_PAGE_SIZE = 16  # chunks of column parts per page (each at most parts.CHUN
 _HOUR = "app_id = ? AND epoch = ? AND hour = ?"
 _STAGE_WEEK = "app_id = ? AND epoch = ? AND stage = ? AND week = ?"
 _VISITOR = "app_id = ? AND epoch = ? AND visitor_id = ?"
-_COLUMN = "app_id = ? AND epoch = ? AND day = ? AND name = ?"
+_COLUMN = "app_id = ? AND epoch = ? AND day = ? AND name = ? AND level = ?"
 _SCAN = ", ".join(ScanRow._fields)
 
 CQL = {
@@ -99,16 +99,15 @@ CQL = {
         "chunk, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"
     ),
     "select_part_chunks": (
-        f"SELECT chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN} AND level = ? "
-        "AND bucket = ? AND version = ?"
+        f"SELECT chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN} AND bucket = ? "
+        "AND version = ?"
     ),
     "select_level_chunks": (
-        f"SELECT bucket, version, chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN} "
-        "AND level = ?"
+        f"SELECT bucket, version, chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN}"
     ),
     "delete_version": (
-        f"DELETE FROM {{ks}}.part_columns USING TIMESTAMP ? WHERE {_COLUMN} AND level = ? "
-        "AND bucket = ? AND version = ?"
+        f"DELETE FROM {{ks}}.part_columns USING TIMESTAMP ? WHERE {_COLUMN} AND bucket = ? "
+        "AND version = ?"
     ),
     "delete_column_day": f"DELETE FROM {{ks}}.part_columns WHERE {_COLUMN}",
     # build_queue

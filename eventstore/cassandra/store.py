@@ -39,7 +39,7 @@ from ..base import EventStore, SchemaReport
 from ..columns import ARRAYS, Columns
 from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
 from . import legacy, schema
-from .buckets import HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
+from .buckets import DAY, HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
 from .connection import LONG, REQUEST_TIMEOUT, connect, paged_rows, run_all, translated_errors
 from .derived import Current, DerivedRows
 from .reading import PartReader
@@ -350,9 +350,10 @@ class CassandraEventStore(EventStore):
             self._run([(st.delete_parts, (self.now_ms() * 1000, app_id, epoch))])
             days = sorted({day_of(hour * HOUR_MS) for hour in hours})
             self._run(
-                (st.delete_column_day, (app_id, epoch, day, name))
+                (st.delete_column_day, (app_id, epoch, day, name, level))
                 for day in days
                 for name in ARRAYS
+                for level in (SLOT, DAY)
             )
             self._run([(st.dequeue_partition, (shard_of(app_id), app_id, epoch))])
             return sum(self._delete_hour(app_id, epoch, hour) for hour in hours)
