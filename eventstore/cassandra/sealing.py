@@ -6,7 +6,8 @@ builder (`flush_pending`, the writer's idle work) takes the queued slots that ar
   its day is queued;
 - the slots of a sealed day: the day's part is (re)built (level DAY) from, per slot, the part
   that still holds it (the previous day part, or the slot's part) or else its raw rows (queued,
-  late, or never built), then the slot parts of the day are deleted.
+  late, or never built), then the slot parts and covered markers of the day are deleted (in a
+  few range and partition tombstones, see `retire`).
 Each part records per slot its `coverage` (the marker time up to which it is complete): the
 builder's clock when it read the queue, minus the allowed skew, for what it read raw; what it
 took from another part keeps that part's coverage. A part's bytes are written before its
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..columns import ARRAYS, DTYPES, STRINGS, Columns, Part
 from ..values import MS_PER_DAY
-from .buckets import DAY, MARK, SLOT, SLOT_MS, day_of, day_slots, sealed
+from .buckets import DAY, SLOT, SLOT_MS, day_of, day_slots, sealed
 from .parts import PartInfo, StalePart, chunk_rows, info_of
 from .reading import ATTEMPTS, key_of, runs_of
 
@@ -152,32 +153,33 @@ class Builder:
         part = part_of(columns)
         info, blobs = info_of(part, level=DAY, bucket=day * MS_PER_DAY, cover=covers)
         self.write(app_id, epoch, info, blobs, written)
-        self.retire(app_id, epoch, layout, info, written)
+        self.retire(app_id, epoch, layout, info, written, cover)
         self.dequeue(items, cover)
         return max(part.n, 1)
 
-    def retire(self, app_id: int, epoch: int, layout, info: PartInfo, written: int) -> None:
-        """Delete what the new day part replaces: the day's slot parts, the previous version
-        of the day part (each only as written when read, and only if the new one is newer),
-        and the late markers it covers (each deleted as of its slot's coverage: a marker written
-        since stays)."""
+    def retire(self, app_id: int, epoch: int, layout, info: PartInfo, written: int, cover: int):
+        """Delete what the new day part replaces, in a few tombstones (a day's parts and
+        markers are read together: a tombstone per row would slow every read of the day):
+        - one range tombstone over the day's `parts` rows as of `cover`: the slot parts and
+          markers written up to then (the new day part covers every slot up to there, and is
+          written after `cover`, so it stays; a marker written since stays too);
+        - one partition tombstone per column of the day's slot part bytes, as of `cover`;
+        - the previous version of the day part's bytes, and slot parts written after `cover`
+          (rare: a builder with a slower clock), one by one."""
         old = layout.days.get(info.day)
-        replaced = [p for p in layout.slots.values() if written > p.written_us]
         if old is not None and key_of(old) != key_of(info) and written > old.written_us:
             self.delete_chunks(app_id, epoch, old)
-        covered = [
-            (self.st.delete_part, (info.covers(slot), app_id, epoch, slot, MARK))
-            for slot, mark in layout.marks.items()
-            if mark <= info.covers(slot)
-        ]
+        later = [p for p in layout.slots.values() if p.written_us > cover]
+        day = (info.bucket, info.bucket + MS_PER_DAY)
         self.store._run(
-            covered
+            [(self.st.delete_parts_between, (cover, app_id, epoch, *day))]
             + [
-                (self.st.delete_part, (p.written_us, app_id, epoch, p.bucket, p.level))
-                for p in replaced
+                (self.st.delete_column_level, (cover, app_id, epoch, info.day, name, SLOT))
+                for name in ARRAYS
             ]
+            + [(self.st.delete_part, (p.written_us, app_id, epoch, p.bucket, SLOT)) for p in later]
         )
-        for part in replaced:
+        for part in later:
             self.delete_chunks(app_id, epoch, part)
 
     # -- writes --------------------------------------------------------------------------------

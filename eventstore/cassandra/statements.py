@@ -92,6 +92,10 @@ CQL = {
         "DELETE FROM {ks}.parts USING TIMESTAMP ? WHERE app_id = ? AND epoch = ? "
         "AND bucket = ? AND level = ?"
     ),
+    "delete_parts_between": (
+        "DELETE FROM {ks}.parts USING TIMESTAMP ? WHERE app_id = ? AND epoch = ? "
+        "AND bucket >= ? AND bucket < ?"
+    ),
     "delete_parts": "DELETE FROM {ks}.parts USING TIMESTAMP ? WHERE app_id = ? AND epoch = ?",
     # part_columns
     "insert_chunk": (
@@ -109,6 +113,7 @@ CQL = {
         f"DELETE FROM {{ks}}.part_columns USING TIMESTAMP ? WHERE {_COLUMN} AND bucket = ? "
         "AND version = ?"
     ),
+    "delete_column_level": (f"DELETE FROM {{ks}}.part_columns USING TIMESTAMP ? WHERE {_COLUMN}"),
     "delete_column_day": f"DELETE FROM {{ks}}.part_columns WHERE {_COLUMN}",
     # build_queue
     "enqueue": (
