@@ -14,9 +14,11 @@ the queries run in a fresh process, whose memory is then that of a server that o
 (resident memory before the first request, and its peak while answering).
 
     .venv/bin/python -m bench.insights --events 1000000 [--repeat 20] [--store sqlite|cassandra]
-        [--order time|visitor] [--data DIR] [--filtered]
+        [--order time|visitor] [--data DIR] [--filtered] [--baseline]
 
 `--filtered` also times a few filtered requests (answered from the raw columns, not a target).
+`--baseline` then times every endpoint again the way they were answered before the stored
+rollups (from the range's events, summarized on each request), in the same process.
 """
 
 from __future__ import annotations
@@ -199,6 +201,12 @@ def run(args, data_dir: str) -> None:
     measure(client, app, ENDPOINTS + (FILTERED if args.filtered else []), args.repeat)
     print(f"peak resident memory while answering: {memory_mb('VmHWM'):.0f} MB "
           f"(now {memory_mb('VmRSS'):.0f} MB)")  # fmt: skip
+    if args.baseline:
+        from insights import selectors
+
+        selectors._source = selectors._scan  # every answer from the range's events
+        print("baseline: from the range's events (no stored rollups)")
+        measure(client, app, ENDPOINTS, args.repeat)
 
 
 def main() -> None:
@@ -209,6 +217,7 @@ def main() -> None:
     parser.add_argument("--order", default="time", choices=["time", "visitor"])
     parser.add_argument("--data", help="a data directory to keep (and reuse when loaded)")
     parser.add_argument("--filtered", action="store_true", help="also time filtered requests")
+    parser.add_argument("--baseline", action="store_true", help="then time the events' path")
     args = parser.parse_args()
     if args.data:
         Path(args.data).mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from django.core.signals import setting_changed
 from .backends import BACKENDS, close_store, get_store, store_class
 from .base import EventStore, SchemaReport
 from .columns import Columns, strings_of
-from .rollups import Rollups, groups_of, rollups_of_rows, sequence_order
+from .rollups import Rollups, groups_of, rollups_of_rows
 from .values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
 from .writer import WriteBehind, get_writer, reset_writer
 
@@ -35,7 +35,6 @@ __all__ = [
     "reset_store",
     "reset_writer",
     "rollups_of_rows",
-    "sequence_order",
     "store_class",
     "strings_of",
 ]

@@ -19,6 +19,7 @@ Methods a backend may override (the defaults are correct, only slower)
 -----------------------------------------------------------------------
 - `from_settings()`: build the store from Django settings;
 - `scan`, `columns`: what insights read (default: built from `events`, day by day);
+- `rollups`: small tables summarizing the range's events (default: computed from `columns`);
 - `stage_visitors_many`, `stage_entry_counts`: several stages at once;
 - `import_events`: large batches at once (default: `append` by groups);
 - `free_bytes` (and `bytes_per_event`): the disk space left, for commands that write a lot;
@@ -34,6 +35,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .columns import Columns
+from .rollups import Rollups, raw_columns, rollups_of_rows
 from .values import AppendResult, EventKey, ScanRow, StoredEvent, days_between
 
 IMPORT_GROUP = 500  # events per append when a backend imports by appending
@@ -126,6 +128,15 @@ class EventStore(abc.ABC):
         leave the others out. Backends that keep their events by columns at write time
         override this; the default builds every column from `scan`."""
         return Columns.from_rows(self.scan(app_id, epoch, start_ms, end_ms))
+
+    def rollups(
+        self, app_id: int, epoch: int, start_ms: int, end_ms: int, names: Iterable[str]
+    ) -> Rollups:
+        """The rollups (`rollups.TABLES`) of the range's events, with the columns `names`
+        read: what unfiltered insights read. Backends that keep rollups of their column parts
+        override this; the default computes them from `columns`."""
+        rows = self.columns(app_id, epoch, start_ms, end_ms, raw_columns(names))
+        return rollups_of_rows(rows).read(names)
 
     def flush_pending(self, limit: int = 20_000) -> int:
         """Do up to `limit` events' worth of deferred work (derived columns); return how much

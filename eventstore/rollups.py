@@ -447,5 +447,8 @@ class Rollups:
 
 
 def rollups_of_rows(rows: Columns, sessions: Columns | None = None) -> Rollups:
-    """The rollups of one set of events (see `summarize`), keeping the events."""
-    return Rollups([summarize(rows, sessions)], rows=rows)
+    """The rollups of one set of events (see `summarize`), keeping the events and their
+    tables (a store's `Dictionary` looks its strings up)."""
+    rollups = Rollups([summarize(rows, sessions)], rows=rows)
+    rollups.tables.update(rows.tables)
+    return rollups

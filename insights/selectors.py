@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from eventstore import get_store
+from eventstore import Rollups, get_store
 from eventstore.rollups import raw_columns
 from funnels.selectors import config_for_epoch
 from insights import engine
@@ -32,6 +32,21 @@ def _scan(q: InsightQuery, *reads: str) -> engine.Scan:
     return engine.Scan(columns, q.filters)
 
 
+def _source(q: InsightQuery, *reads: str) -> engine.Scan | Rollups:
+    """What a report reads: the store's rollups of the range (the rollup columns `reads`), or
+    with filters, a scan of its events."""
+    if q.filters:
+        return _scan(q, *reads)
+    return get_store().rollups(q.app.pk, q.epoch, q.start_ms, q.end_ms, reads)
+
+
+def _overview_source(q: InsightQuery, buckets: list[int]) -> engine.Scan | Rollups:
+    """The rollups give a series whose buckets fit them (`engine.series_fits`), else a scan."""
+    if engine.series_fits(buckets):
+        return _source(q, *engine.OVERVIEW)
+    return _scan(q, *engine.OVERVIEW)
+
+
 def _funnel_config(q: InsightQuery) -> dict:
     return config_for_epoch(q.app, q.epoch)["funnel"]
 
@@ -39,7 +54,7 @@ def _funnel_config(q: InsightQuery) -> dict:
 def overview(q: InsightQuery, *, compare: bool = False) -> dict:
     """The KPIs and their series; with `compare`, the KPIs of the previous period too."""
     buckets = q.buckets()
-    result = engine.overview(_scan(q, *engine.OVERVIEW), buckets)
+    result = engine.overview(_overview_source(q, buckets), buckets)
     result["series"] = [
         {"t": q.label(bucket), **point}
         for bucket, point in zip(buckets, result["series"], strict=True)
@@ -47,7 +62,7 @@ def overview(q: InsightQuery, *, compare: bool = False) -> dict:
     result["interval"] = "hour" if q.hourly else "day"
     if compare:
         before = q.previous()
-        kpis = engine.overview(_scan(before, *engine.OVERVIEW), [])
+        kpis = engine.overview(_source(before, *engine.OVERVIEW), [])
         del kpis["series"]
         result["previous"] = {
             "from": before.first_day.isoformat(),
@@ -77,11 +92,11 @@ def apps_today(apps) -> list[dict]:
 
 
 def pages(q: InsightQuery) -> dict:
-    return {"results": engine.pages(_scan(q, *engine.PAGES))}
+    return {"results": engine.pages(_source(q, *engine.PAGES))}
 
 
 def technology(q: InsightQuery) -> dict:
-    scan = _scan(q, *engine.TECHNOLOGY)
+    scan = _source(q, *engine.TECHNOLOGY)
     return {
         "browsers": engine.breakdown(scan, "browser"),
         "os": engine.breakdown(scan, "os"),
@@ -89,11 +104,11 @@ def technology(q: InsightQuery) -> dict:
     }
 
 
-def _levels(scan: engine.Scan, funnel: dict) -> np.ndarray:
+def _levels(scan: engine.Scan | Rollups, funnel: dict) -> np.ndarray:
     """Per visitor code, how many stages of the funnel they reached."""
     names = [stage["name"] for stage in funnel["stages"]]
     if not names:
-        return np.zeros(scan.n_visitors, dtype=np.int64)
+        return np.zeros(len(engine.rollups_of(scan).tables["visitor_id"]), dtype=np.int64)
     result = engine.funnel(
         scan, names=names, order=funnel["order"], window_seconds=funnel["window_seconds"]
     )
@@ -101,7 +116,7 @@ def _levels(scan: engine.Scan, funnel: dict) -> np.ndarray:
 
 
 def sources(q: InsightQuery) -> dict:
-    scan = _scan(q, *engine.SOURCES, *engine.FUNNEL)
+    scan = _source(q, *engine.SOURCES, *engine.FUNNEL)
     funnel = _funnel_config(q)
     levels = _levels(scan, funnel)
     n = len(funnel["stages"])
@@ -123,7 +138,7 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
         body["stages"] = [{"name": n, "visitors": c} for n, c in zip(names, counts, strict=True)]
         return body
     result = engine.funnel(
-        _scan(q, *engine.FUNNEL),
+        _source(q, *engine.FUNNEL),
         names=names,
         order=config["order"],
         window_seconds=config["window_seconds"],
@@ -134,21 +149,21 @@ def funnel(q: InsightQuery, *, distinct: bool = False) -> dict:
 
 def funnel_dropoffs(q: InsightQuery, stage: int) -> dict:
     config = _funnel_config(q)
-    scan = _scan(q, *engine.DROPOFFS)
+    scan = _source(q, *engine.DROPOFFS)
     levels = _levels(scan, config)
     return {"stage": stage, "visitors": engine.dropoffs(scan, levels, stage)}
 
 
 def journeys(q: InsightQuery, *, start: str | None, steps: int, direction: str) -> dict:
     body = engine.journeys(
-        _scan(q, *engine.JOURNEYS), start=start, steps=steps, direction=direction
+        _source(q, *engine.JOURNEYS), start=start, steps=steps, direction=direction
     )
     return {"start": start, "steps": steps, "direction": direction, **body}
 
 
 def elements(q: InsightQuery) -> dict:
     names = [element["name"] for element in config_for_epoch(q.app, q.epoch)["elements"]]
-    return {"results": engine.elements(_scan(q, *engine.ELEMENTS), names)}
+    return {"results": engine.elements(_source(q, *engine.ELEMENTS), names)}
 
 
 def _visitors_now(q: InsightQuery) -> int:

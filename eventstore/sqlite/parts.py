@@ -1,5 +1,6 @@
 """Column parts in SQLite: a part's header row in `segments`, a row per column in
-`segment_columns`; built from pending events, read in one snapshot, merged per day."""
+`segment_columns` (its events' columns, and those of its rollup: `rollups.NAMES`, coded by the
+part's tables); built from pending events, read in one snapshot, merged per day."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
-from ..columns import ARRAYS, GLOBAL, Part, encode_part, merge_parts
+from ..columns import ARRAYS, GLOBAL, Columns, Part, decode_parts, encode_part, merge_parts
+from ..rollups import NAMES, Rollups, summarize, summary_bytes
+from ..values import MS_PER_DAY, day_name
 from .codes import NEXT_CODE, assign_codes, lookup_codes
 from .schema import IN_CHUNK, INSERT_COLUMN, INSERT_PART, SELECT_PENDING, scan_row
 
@@ -75,10 +78,53 @@ def store_part(
     cursor = conn.execute(
         INSERT_PART, (app_id, epoch, day, level, part.n, part.first_ts, part.header())
     )
+    columns = [(name, part.data[name]) for name in ARRAYS]
+    columns += summary_bytes(summarize(decode_parts([part]))).items()
     conn.executemany(
-        INSERT_COLUMN,
-        [(app_id, epoch, cursor.lastrowid, name, part.data[name]) for name in ARRAYS],
+        INSERT_COLUMN, [(app_id, epoch, cursor.lastrowid, name, data) for name, data in columns]
     )
+
+
+def store_rollups(conn: sqlite3.Connection, app_id: int, epoch: int) -> None:
+    """The rollup columns of a partition's parts stored without them (schema 2 -> 3)."""
+    ids = conn.execute(
+        "SELECT id FROM segments s WHERE app_id = ? AND epoch = ? AND NOT EXISTS (SELECT 1 FROM "
+        "segment_columns c WHERE c.app_id = s.app_id AND c.epoch = s.epoch AND c.name = ? "
+        "AND c.segment_id = s.id)",
+        (app_id, epoch, NAMES[0]),
+    )
+    for (part_id,) in ids.fetchall():
+        with reading_parts(conn, app_id, epoch, "id = ?", (part_id,)) as (part,):
+            summary = summary_bytes(summarize(decode_parts([part])))
+        conn.executemany(
+            INSERT_COLUMN,
+            [(app_id, epoch, part_id, name, data) for name, data in summary.items()],
+        )
+
+
+def read_rollups(
+    conn: sqlite3.Connection,
+    app_id: int,
+    epoch: int,
+    start_ms: int,
+    end_ms: int,
+    names: Sequence[str],
+    dictionaries: Mapping,
+) -> Rollups:
+    """The rollups of a range's events, `names` read (call it in one transaction): the stored
+    rollups of the parts of the days wholly inside the range, and one piece summarizing the
+    other events (the parts of the days at its edges, cut to the range, and those pending)."""
+    first, last = start_ms // MS_PER_DAY, (end_ms - 1) // MS_PER_DAY
+    inner = (first + (start_ms % MS_PER_DAY != 0), last - (end_ms % MS_PER_DAY != 0))
+    edges = sorted({first, last} - set(range(inner[0], inner[1] + 1)))
+    marks = ", ".join("?" * len(edges)) or "NULL"
+    with (
+        reading_parts(conn, app_id, epoch, "day_number BETWEEN ? AND ?", inner) as whole,
+        reading_parts(conn, app_id, epoch, f"day_number IN ({marks})", edges) as cut,
+    ):
+        pending = pending_part(conn, app_id, epoch, day_name(first), day_name(last))
+        rest: Columns = decode_parts([*cut, *pending], dictionaries).between(start_ms, end_ms)
+        return Rollups([*whole, summarize(rest)], dictionaries).read(names)
 
 
 @contextlib.contextmanager

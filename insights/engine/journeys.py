@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventstore import Rollups, groups_of, sequence_order
+from eventstore import Rollups, groups_of
 
 from .arrays import (
     LEFT,
@@ -39,7 +39,7 @@ def _page_sequences(r: Rollups, start: str | None) -> tuple[np.ndarray, np.ndarr
     spread = spread_rows(group, len(first), piece if start is None else piece[rows])
     again = np.flatnonzero(spread)
     ranks = string_ranks(r.tables["path"])
-    again = again[sequence_order(session[again], ts[again], ranks[path[again]])]
+    again = again[np.lexsort((ranks[path[again]], ts[again], session[again]))]
     order = np.r_[np.flatnonzero(~spread), again]
     session, path = session[order], path[order]
     keep = group_starts(session) | group_starts(path)
@@ -84,19 +84,23 @@ def _unique_rows(walks: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
     return walks[first], inverse
 
 
+def _top(unique: np.ndarray, counts: np.ndarray, names: list[str], limit: int = 20) -> np.ndarray:
+    """The `limit` walks with the most visitors, ties by their names (a walk is its codes then
+    -1s: ranks of names with -1 after the end compare like the lists of names)."""
+    ranks = string_ranks(names)
+    keys = np.where(unique >= 0, ranks[np.maximum(unique, 0)], -1)
+    return np.lexsort([*keys.T[::-1], -counts])[:limit]
+
+
 def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) -> dict:
     if not len(walks):
         return {"paths": [], "nodes": [], "links": []}
     unique, walk_of = _unique_rows(walks, len(names) + 1)
     counts = distinct_counts(walk_of, visitors, len(unique))
-    floor = np.sort(counts)[-20] if len(counts) > 20 else 0  # the 20th largest count
-    top = sorted(
-        (
-            (int(counts[i]), [names[c] for c in unique[i] if c >= 0])
-            for i in np.flatnonzero(counts >= floor)
-        ),
-        key=lambda item: (-item[0], item[1]),
-    )[:20]
+    top = [
+        (int(counts[i]), [names[c] for c in unique[i] if c >= 0])
+        for i in _top(unique, counts, names)
+    ]
     width = len(names)
     step_nodes = walks + np.arange(walks.shape[1]) * width  # node key: step * width + code
     nodes, links = {}, {}

@@ -1,0 +1,117 @@
+"""The rollups the embedded store keeps with its column parts give the answers of the events
+themselves (the scan path, which tests/test_insights.py checks against the brute-force
+reference): whatever the load order, the parts built and merged, the events still pending, and
+the range's edges (partial UTC days)."""
+
+import random
+
+import pytest
+
+from eventstore.rollups import NAMES
+from eventstore.sqlite import SQLiteEventStore
+from eventstore.values import MS_PER_DAY
+from insights import engine
+from tests.test_eventstore_contract import (
+    APP,
+    EPOCH,
+    STAGE_NAMES,
+    TRAFFIC_START,
+    synthetic_traffic,
+)
+
+DAY0 = TRAFFIC_START - TRAFFIC_START % MS_PER_DAY
+RANGES = {
+    "whole days": (DAY0, DAY0 + 4 * MS_PER_DAY),
+    "partial days": (DAY0 + 5 * 3_600_000 + 17, DAY0 + 2 * MS_PER_DAY + 19_800_000),
+    "inside a day": (DAY0 + MS_PER_DAY + 3_600_000, DAY0 + MS_PER_DAY + 50_000_000),
+    "one whole day": (DAY0 + MS_PER_DAY, DAY0 + 2 * MS_PER_DAY),
+    "empty": (DAY0 - MS_PER_DAY, DAY0),
+}
+
+
+def answers(source, start_ms: int, end_ms: int) -> dict:
+    """Every report of a source (a store's `Rollups` or a `Scan`), visitors by id."""
+    r = engine.rollups_of(source)
+    funnels = {
+        order: engine.funnel(source, names=STAGE_NAMES, order=order, window_seconds=3600)
+        for order in ("ordered", "strict", "any")
+    }
+    levels = funnels["ordered"]["levels"]
+    hours = list(range(start_ms - start_ms % 3_600_000, end_ms, 3_600_000))
+    half_hour_days = list(range(start_ms - start_ms % MS_PER_DAY - 19_800_000, end_ms, MS_PER_DAY))
+    result = {
+        "overview": engine.overview(source, hours),
+        "overview in +05:30 days": engine.overview(source, half_hour_days),
+        "pages": engine.pages(source),
+        "technology": [engine.breakdown(source, name) for name in ("browser", "os", "device")],
+        "sources": engine.sources(source, levels == len(STAGE_NAMES)),
+        "dropoffs": [engine.dropoffs(source, levels, stage) for stage in (1, 2, 3)],
+        "journeys": engine.journeys(source, start=None, steps=4, direction="forward"),
+        "journeys from /": engine.journeys(source, start="/", steps=3, direction="forward"),
+        "journeys back": engine.journeys(source, start="/checkout", steps=3, direction="backward"),
+        "elements": engine.elements(source, ["Pricing CTA"]),
+    }
+    table = r.tables["visitor_id"]
+    for order, funnel in funnels.items():
+        reached = {table[code]: int(level) for code, level in enumerate(funnel["levels"]) if level}
+        result[f"funnel {order}"] = {"stages": funnel["stages"], "levels": reached}
+    return result
+
+
+def load(store, events: list, rng: random.Random) -> None:
+    """Appends of 1 to 300 events, column parts built after some of them (merged as they pile
+    up), the last ones left pending."""
+    start = 0
+    while start < len(events):
+        size = rng.randint(1, 300)
+        store.append(events[start : start + size])
+        start += size
+        if rng.random() < 0.6 and start < len(events) - 200:
+            store.flush_pending(rng.choice([50, 500, 5000]))
+
+
+@pytest.mark.parametrize("order", ["time", "visitor", "shuffled"])
+def test_store_rollups_answer_as_the_events_do(tmp_path, order):
+    events = synthetic_traffic(APP)
+    rng = random.Random(order)
+    if order == "visitor":  # each visitor's events together, visitors in random order
+        by_visitor: dict[str, list] = {}
+        for event in events:
+            by_visitor.setdefault(event.visitor_id, []).append(event)
+        groups = list(by_visitor.values())
+        rng.shuffle(groups)
+        events = [event for group in groups for event in group]
+    elif order == "shuffled":
+        events = rng.sample(events, len(events))
+    store = SQLiteEventStore(tmp_path / "events.sqlite3")
+    load(store, events, rng)
+    for start, end in RANGES.values():
+        from_rollups = answers(store.rollups(APP, EPOCH, start, end, NAMES), start, end)
+        from_events = answers(engine.Scan(store.columns(APP, EPOCH, start, end), {}), start, end)
+        assert from_rollups == from_events
+    whole = answers(store.rollups(APP, EPOCH, *RANGES["whole days"], NAMES), *RANGES["whole days"])
+    assert whole["funnel ordered"]["levels"] and whole["journeys"]["paths"]  # not vacuous
+    store.close()
+
+
+def test_an_upgrade_from_schema_2_stores_the_rollups_of_existing_parts(tmp_path):
+    path = tmp_path / "events.sqlite3"
+    events = synthetic_traffic(APP)
+    old = SQLiteEventStore(path)
+    load(old, events, random.Random(2))
+    while old.flush_pending():
+        pass
+    with old._transaction() as conn:  # back to schema 2: parts without rollups
+        marks = ", ".join("?" * len(NAMES))
+        conn.execute(f"DELETE FROM segment_columns WHERE name IN ({marks})", NAMES)
+        conn.execute("PRAGMA user_version = 2")
+    old.close()
+
+    upgraded = SQLiteEventStore(path)
+
+    start, end = RANGES["whole days"]
+    from_rollups = answers(upgraded.rollups(APP, EPOCH, start, end, NAMES), start, end)
+    columns = upgraded.columns(APP, EPOCH, start, end)
+    assert from_rollups == answers(engine.Scan(columns, {}), start, end)
+    assert len(columns) == len(events)
+    upgraded.close()
