@@ -18,17 +18,25 @@ RUN --mount=type=secret,id=ca \
 COPY static/ ./
 RUN npm run build
 
-# --- the Python dependencies of pyproject.toml in a venv: wheels only, without their test suites --
-FROM ${PYTHON_IMAGE} AS python
+# --- the Python dependencies of pyproject.toml in a venv: wheels only, without their test suites
+# or the translations datalab does not use (it speaks English: LANGUAGE_CODE en-us) ---------------
+# The dependency list first, on its own: the install below is redone only when the list changes,
+# not on every edit of pyproject.toml.
+FROM ${PYTHON_IMAGE} AS requirements
 COPY pyproject.toml /tmp/
+RUN python3 -c "import tomllib; print(*tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" >/tmp/requirements.txt
+
+FROM ${PYTHON_IMAGE} AS python
+COPY --from=requirements /tmp/requirements.txt /tmp/
 RUN --mount=type=secret,id=ca \
     if [ -f /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
     python3 -m venv /opt/venv \
-    && python3 -c "import tomllib; print(*tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" >/tmp/requirements.txt \
     && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --only-binary=:all: -r /tmp/requirements.txt \
     && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools \
     && find /opt/venv/lib/python3*/site-packages -depth -type d \
-        \( -name tests -o -path '*/twisted/*' -name test \) -exec rm -rf {} +
+        \( -name tests -o -path '*/twisted/*' -name test \) -exec rm -rf {} + \
+    && find /opt/venv/lib/python3*/site-packages/django /opt/venv/lib/python3*/site-packages/rest_framework \
+        -type d -path '*/locale/*' -prune ! -name en -exec rm -rf {} +
 
 # --- the runtime: the sources, the built front end and the venv; no compilers, no node_modules --
 FROM ${PYTHON_IMAGE}

@@ -111,7 +111,7 @@ EOF
 import_base() {
   local name="$1" tarball="$2" cmd="$3"
   say "importing $tarball as $name"
-  pod import --change "LABEL org.datalab.base=\"$recipe\"" --change "ENV LANG=C.UTF-8" \
+  pod import --quiet --change "LABEL org.datalab.base=\"$recipe\"" --change "ENV LANG=C.UTF-8" \
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --change "CMD [\"$cmd\"]" "$tarball" "$name" >/dev/null
 }
