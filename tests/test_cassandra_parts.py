@@ -288,3 +288,32 @@ def test_a_late_event_arriving_during_a_build_stays_queued_and_is_built_next(sto
     assert builder.flush_pending() == len(events) + 1  # still queued: built now
     assert layout(builder).days[DAY_NUMBER].covers(slot) >= built.marks[slot]
     assert_reads_exactly(builder, [*events, late], DAY0, DAY0 + MS_PER_DAY)
+
+
+def test_a_process_reads_the_bytes_of_a_part_once_then_from_memory(stores):
+    clock = Clock(DAY0 + 30 * HOUR)
+    store, uncached = stores(clock), stores(clock)
+    uncached.part_cache.max_bytes = 0
+    events = traffic(DAY0, DAY0 + MS_PER_DAY, 300)
+    store.append(events)
+    clock.ms += 1
+    store.flush_pending()
+    asked: list = []
+
+    def counting(target):
+        run = target._run
+
+        def counted(calls, **options):
+            calls = list(calls)
+            asked.extend(s for s, _ in calls if s is target.statements.select_part_chunks)
+            return run(calls, **options)
+
+        target._run = counted
+
+    counting(store)
+    counting(uncached)
+    for reader, queries in ((store, 0), (uncached, len(ARRAYS) + 3)):  # all, then 3 columns
+        assert_reads_exactly(reader, events, DAY0, DAY0 + MS_PER_DAY)
+        asked.clear()
+        assert_reads_exactly(reader, events, DAY0, DAY0 + MS_PER_DAY)  # again: exact...
+        assert len(asked) == queries  # ...with no part bytes read when they are in memory

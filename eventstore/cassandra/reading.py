@@ -14,6 +14,8 @@ incomplete (`StalePart`): the read starts again without it.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -130,26 +132,44 @@ class PartReader:
     def fetch(
         self, app_id: int, epoch: int, infos: list[PartInfo], wanted: set[str]
     ) -> dict[tuple, StoredColumns]:
-        """The wanted columns of these parts (one query per day part and column; one per day
-        and column for all the slot parts of a day)."""
+        """The wanted columns of these parts: from the cache, else one query per day part and
+        column, and one per day and column for all the slot parts of a day."""
+        cache = self.store.part_cache
+        stored = {key_of(info): StoredColumns(info) for info in infos}
+        missing: dict[tuple, set[str]] = {}
+        for key, columns in stored.items():
+            for name in wanted:
+                hit = cache.get((app_id, epoch, *key, name))
+                if hit is None:
+                    missing.setdefault(key, set()).add(name)
+                else:
+                    columns.arrays[name] = hit[0]
+                    if hit[1] is not None:
+                        columns.tables[name] = hit[1]
         calls, targets = [], []
         slot_days: dict[int, list[PartInfo]] = {}
         for info in infos:
+            if key_of(info) not in missing:
+                continue
             if info.level == DAY:
-                for name in sorted(wanted):
+                for name in sorted(missing[key_of(info)]):
                     params = (app_id, epoch, info.day, name, DAY, info.bucket, info.version)
                     calls.append((self.st.select_part_chunks, params))
                     targets.append((name, [info]))
             else:
                 slot_days.setdefault(info.day, []).append(info)
         for day, slot_infos in slot_days.items():
-            for name in sorted(wanted):
+            for name in sorted(set().union(*(missing[key_of(info)] for info in slot_infos))):
+                owners = [info for info in slot_infos if name in missing[key_of(info)]]
                 calls.append((self.st.select_level_chunks, (app_id, epoch, day, name, SLOT)))
-                targets.append((name, slot_infos))
+                targets.append((name, owners))
         results = self.store._run(calls)
-        stored = {key_of(info): StoredColumns(info) for info in infos}
         for (name, owners), rows in zip(targets, results, strict=True):
             _distribute(stored, name, owners, rows)
+            for info in owners:
+                columns = stored[key_of(info)]
+                value = (columns.arrays[name], columns.tables.get(name))
+                cache.put((app_id, epoch, *key_of(info), name), value)
         return stored
 
     def raw(self, app_id: int, epoch: int, spans: list[tuple[int, int]]) -> RawSource:
@@ -188,6 +208,40 @@ def _distribute(stored: dict, name: str, owners: list[PartInfo], rows) -> None:
             stored[key].add(name, chunks)
         except StalePart as stale:
             raise StalePart(str(stale), key) from None
+
+
+class PartCache:
+    """Decoded columns of stored parts by (app, epoch, level, bucket, version, column), the
+    least recently used dropped first beyond `max_bytes`. A part's content never changes under
+    its version (a hash of it), so an entry is never stale: a process answering insights again
+    and again over the same days reads only the parts' descriptions and the raw rest."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry and entry[:2]
+
+    def put(self, key: tuple, value: tuple) -> None:
+        array, table = value
+        size = array.nbytes + (sum(map(len, table)) + 60 * len(table) if table else 0)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (array, table, size)
+            self.size += size
+            while self.size > self.max_bytes:
+                _, (_, _, dropped) = self._entries.popitem(last=False)
+                self.size -= dropped
 
 
 class RawSource:

@@ -42,7 +42,7 @@ from . import legacy, schema
 from .buckets import DAY, HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
 from .connection import LONG, REQUEST_TIMEOUT, connect, paged_rows, run_all, translated_errors
 from .derived import Current, DerivedRows
-from .reading import PartReader
+from .reading import PartCache, PartReader
 from .sealing import Builder, shard_of
 from .statements import COLUMNS, JSON_COLUMNS, Statements, event_of_row, scan_row
 
@@ -54,6 +54,7 @@ IMPORT_APPENDS = 4  # appends of an import in flight at once
 CONCURRENCY = 64  # requests in flight per call
 IN_CHUNK = 100  # keys per `IN ?` read
 SCAN_HOURS_IN_FLIGHT = 8  # hour partitions read at once by scan()
+PART_CACHE_BYTES = 256 << 20  # decoded column part columns kept in memory (reading.PartCache)
 
 _JSON_INDEXES = tuple(COLUMNS.index(name) for name in JSON_COLUMNS)
 _STAGES = COLUMNS.index("stages")
@@ -86,7 +87,8 @@ class CassandraEventStore(EventStore):
 
     `skew_ms`: how far apart the clocks of the processes sharing the keyspace may be (it
     delays building the parts of late events by as much); `clock`: the time in ms (tests);
-    `check_migrated`: refuse a keyspace whose previous-schema data is not moved yet."""
+    `check_migrated`: refuse a keyspace whose previous-schema data is not moved yet;
+    `part_cache_bytes`: decoded column part columns kept in memory (0: none)."""
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ class CassandraEventStore(EventStore):
         skew_ms: int = SKEW_MS,
         clock: Callable[[], int] = _wall_clock_ms,
         check_migrated: bool = True,
+        part_cache_bytes: int = PART_CACHE_BYTES,
     ) -> None:
         self.keyspace = schema.check_keyspace_name(keyspace)
         self.concurrency = concurrency
@@ -125,6 +128,7 @@ class CassandraEventStore(EventStore):
             self.cluster.shutdown()
             raise
         self.derived = DerivedRows(self.statements)
+        self.part_cache = PartCache(part_cache_bytes)
         self.reader = PartReader(self)
         self.builder = Builder(self)
 
