@@ -6,11 +6,12 @@ locked app) on loopback. Two runs:
   first alone (baseline), then while a flood in another process connects again and again from
   127.0.0.2 with full batches as fast as it can (N connections at a time); prints the close
   codes the flood got and the visitor's p50/p95/p99 acks alone and during the flood;
-- load: C connections from the load generator's process each send a batch of 5 events every 2 s
-  (a visitor's page), for S seconds: p50/p99 ack and the server's RSS before, during and after.
+- load: C connections from the load generator's process, opened R a second (`--ramp`), each send
+  a batch of 5 events every 2 s (a visitor's page) for S seconds once all are open: p50/p99 ack
+  and the server's RSS before and after.
 
     .venv/bin/python -m bench.flood [--connections 60] [--seconds 10] [--load 1000]
-        [--load-seconds 60]
+        [--load-seconds 60] [--ramp 25]
 
 Imports no Django: its flood runs in a spawned process.
 """
@@ -71,8 +72,8 @@ async def _flooder(url: str, origin: str, seconds: float, codes: list[int]) -> N
                     await asyncio.wait_for(socket.recv(), 5)
         except websockets.ConnectionClosed as closed:
             codes.append(closed.rcvd.code if closed.rcvd else 0)
-        except (OSError, TimeoutError):
-            codes.append(-1)
+        except (OSError, TimeoutError, websockets.InvalidHandshake):
+            codes.append(-1)  # refused before a handshake (an address cooling down) or timed out
 
 
 def flood(url: str, origin: str, seconds: float, connections: int, out) -> None:
@@ -109,10 +110,13 @@ def describe(values: list[float]) -> str:
 
 
 async def loaded_page(
-    url: str, origin: str, seconds: float, latencies: list[float], opened: Opened
+    url: str, origin: str, seconds: float, latencies: list[float], opened: Opened, delay: float
 ) -> None:
-    """A page left open: once every page is connected, a batch of 5 events every 2 s for
-    `seconds` (the first one at a random point of the first 2 s); the ack times in ms."""
+    """A page left open: it opens after `delay` seconds (pages arrive at a steady pace, not
+    all in the same millisecond: a server answers each handshake within daphne's 5 s), then,
+    once every page is connected, a batch of 5 events every 2 s for `seconds` (the first one
+    at a random point of the first 2 s); the ack times in ms."""
+    await asyncio.sleep(delay)
     async with websockets.connect(url, origin=origin, open_timeout=120) as socket:
         await socket.recv()
         await opened.arrive()
@@ -166,6 +170,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--load", type=int, default=1000)
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument("--ramp", type=float, default=25, help="new load pages per second")
     args = parser.parse_args()
     import os
     import tempfile
@@ -198,8 +203,10 @@ def main() -> None:
             before = rss_mb(server)
 
             async def load() -> None:
+                opened = Opened(args.load)
                 pages = [
-                    loaded_page(url, origin, args.load_seconds, latencies) for _ in range(args.load)
+                    loaded_page(url, origin, args.load_seconds, latencies, opened, i / args.ramp)
+                    for i in range(args.load)
                 ]
                 await asyncio.gather(*pages)
 
@@ -211,6 +218,9 @@ def main() -> None:
                 f"{rss_mb(server):.0f} MB after"
             )
             print(f"load average after: {os.getloadavg()[0]:.2f}")
+        except Exception:
+            print(f"server log (end):\n{site.log_path.read_text()[-3000:]}")
+            raise
         finally:
             site.stop()
 
