@@ -36,10 +36,8 @@ $(FRONTEND_STAMP): static/node_modules/.installed $(FRONTEND_SOURCES)
 frontend: $(FRONTEND_STAMP)
 
 run: install frontend
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "datalab is starting on http://$(HOST):$(PORT)"
-	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+	$(PY) manage.py serve --prepare --host $(HOST) --port $(PORT)
 
 # `make run` plus the demo: an organization, its "Demo shop" app with 30 days of generated traffic
 # and the shop itself at /demo/ (idempotent: a second run adds nothing twice).

@@ -11,8 +11,9 @@ configuration), `generate_traffic --events N` and an API access token (`auth_log
   same request again (warm), then the first request of every other endpoint.
 - `make run`: R times, `make run` on this checkout with that data directory (migrated by an
   earlier run, as on a developer's machine); from spawning `make` to the first `200` of `GET /`
-  (the dashboard's page), with the time at which make printed "datalab is starting" (install
-  and frontend checks, migrate, collectstatic done). It refuses to run if `make -n run` plans
+  (the dashboard's page), with the time at which make printed "datalab is starting" (its
+  install and frontend checks done; `serve --prepare` then migrates if needed, collects the
+  static files and serves, in one process). It refuses to run if `make -n run` plans
   to install packages or build the frontend (then it would not measure an existing checkout,
   and it would change the tree).
 Servers listen on 127.0.0.1 at ports from 8300 up.

@@ -1,6 +1,8 @@
-"""python manage.py serve [--host H] [--port P] [--proxy-headers]
+"""python manage.py serve [--host H] [--port P] [--proxy-headers] [--prepare]
 
 daphne (ASGI: HTTP and websockets) with an access log that never writes client IP addresses.
+With `--prepare` (what `make run` uses), first the pending migrations and `collectstatic`, in
+this process: one Python start instead of three.
 """
 
 import atexit
@@ -9,6 +11,7 @@ import sys
 from daphne.access import AccessLogGenerator
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -53,6 +56,11 @@ class Command(BaseCommand):
             help="take the client address from X-Forwarded-For (behind a trusted proxy)",
         )
         parser.add_argument("--no-access-log", action="store_true")
+        parser.add_argument(
+            "--prepare",
+            action="store_true",
+            help="apply pending migrations and collect static files first, in this process",
+        )
 
     def handle(self, *args, **options):
         from django.conf import settings
@@ -60,6 +68,8 @@ class Command(BaseCommand):
         from datalab.asgi import application
         from eventstore import get_store, reset_writer
 
+        if options["prepare"]:
+            prepare()
         if settings.EVENT_STORE != "sqlite":
             get_store()  # fail at boot, not at the first event, if the schema is missing
         atexit.register(reset_writer)  # commit what is queued when the server stops
@@ -71,3 +81,15 @@ class Command(BaseCommand):
             proxy_headers=options["proxy_headers"],
             verbosity=options["verbosity"],
         ).run()
+
+
+def prepare() -> None:
+    """Migrate if a migration is pending (loading the plan costs far less than `migrate`'s own
+    start), then collect the static files (only changed files are copied)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, skip_checks=True)
+    call_command("collectstatic", interactive=False, verbosity=0, skip_checks=True)
