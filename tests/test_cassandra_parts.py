@@ -317,3 +317,25 @@ def test_a_process_reads_the_bytes_of_a_part_once_then_from_memory(stores):
         asked.clear()
         assert_reads_exactly(reader, events, DAY0, DAY0 + MS_PER_DAY)  # again: exact...
         assert len(asked) == queries  # ...with no part bytes read when they are in memory
+
+
+def test_an_import_of_past_days_queues_each_day_once_and_leaves_no_work(stores):
+    """Past days' events (all late) queue their days, not each of their slots: the queue and
+    the parts of a day are emptied by a few tombstones, not one per slot."""
+    clock = Clock(DAY0 + 3 * MS_PER_DAY)
+    store = stores(clock)
+    events = traffic(DAY0 - MS_PER_DAY, DAY0 + MS_PER_DAY, 400)  # two whole days
+    store.append(events)
+
+    def queued():
+        rows = store.session.execute(
+            f"SELECT app_id, epoch, bucket, level FROM {store.keyspace}.build_queue"
+        )
+        return sorted((bucket, level) for _, _, bucket, level in rows)
+
+    assert queued() == [(DAY0 - MS_PER_DAY, DAY), (DAY0, DAY)]
+    clock.ms += 1
+    assert store.flush_pending() == len(events)
+    assert queued() == []
+    assert layout(store).marks == {}  # covered, retired
+    assert_reads_exactly(store, events, DAY0 - MS_PER_DAY, DAY0 + MS_PER_DAY)

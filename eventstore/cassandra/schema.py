@@ -68,12 +68,13 @@ TABLES: dict[str, str] = {
         chunk int, data blob,
         PRIMARY KEY ((app_id, epoch, day, name, level), bucket, version, chunk)
     )""",
-    # Work for the column part builders of every process: the slots (level 0) and days
-    # (level 1) that have events not yet in a part. Hints only (a lost item costs speed, not
-    # exactness), so tombstones are purged fast.
+    # Work for the column part builders of every process: the slots (level 0, in the
+    # partition of their day: builders read today's and yesterday's) and days (level 1, in
+    # day -1) that have events not yet in a part. Hints only (a lost item costs speed, not
+    # exactness), so tombstones are purged fast; a slot partition is not read after two days.
     "build_queue": """
-        shard int, app_id bigint, epoch int, bucket bigint, level int, queued boolean,
-        PRIMARY KEY ((shard), app_id, epoch, bucket, level)
+        shard int, day int, app_id bigint, epoch int, bucket bigint, level int, queued boolean,
+        PRIMARY KEY ((shard, day), app_id, epoch, bucket, level)
     ) WITH gc_grace_seconds = 3600""",
     # What cassandra_migrate has done in this keyspace (moving a previous schema's data).
     "schema_state": """

@@ -55,8 +55,42 @@ class Item:
         return self.bucket + (SLOT_MS if self.level == SLOT else MS_PER_DAY)
 
 
+DAYS = -1  # the queue partition (of each shard) of days; a slot is queued in its day's
+
+
 def shard_of(app_id: int) -> int:
     return app_id % QUEUE_SHARDS
+
+
+def queue_key(app_id: int, epoch: int, bucket: int, level: int) -> tuple:
+    """The `build_queue` key of a bucket: (shard, queue partition, app_id, epoch, bucket,
+    level)."""
+    return (
+        shard_of(app_id),
+        DAYS if level == DAY else day_of(bucket),
+        app_id,
+        epoch,
+        bucket,
+        level,
+    )
+
+
+def queue_partitions(now: int) -> tuple[int, ...]:
+    """The queue partitions builders read (of each shard): days, today's and yesterday's slots
+    (a slot is queued only while not sealed, so never older; its day is queued with it)."""
+    return (DAYS, day_of(now), day_of(now) - 1)
+
+
+def queued_by_append(slots: Iterable[tuple], now: int) -> set[tuple]:
+    """(app_id, epoch, bucket, level) to queue for the (app_id, epoch, slot) an append wrote:
+    each slot of a day not sealed yet (built alone meanwhile), and each day."""
+    buckets = set()
+    for app_id, epoch, slot in slots:
+        day_start = day_of(slot) * MS_PER_DAY
+        buckets.add((app_id, epoch, day_start, DAY))
+        if not sealed(day_start + MS_PER_DAY, now):
+            buckets.add((app_id, epoch, slot, SLOT))
+    return buckets
 
 
 class Builder:
@@ -103,7 +137,11 @@ class Builder:
     def ready(self, now: int) -> list[Item]:
         """Queued buckets that are sealed, and whose latest queueing is older than the allowed
         skew (so that a part built now covers it)."""
-        calls = [(self.st.queue, (shard,)) for shard in range(QUEUE_SHARDS)]
+        calls = [
+            (self.st.queue, (shard, partition))
+            for shard in range(QUEUE_SHARDS)
+            for partition in queue_partitions(now)
+        ]
         settled_us = self.coverage(now)
         items = []
         for rows in self.store._run(calls):
@@ -203,10 +241,7 @@ class Builder:
 
     def enqueue(self, buckets: Iterable[tuple], written: int) -> None:
         """Queue (app_id, epoch, bucket, level) buckets, with `written` (us) as write time."""
-        self.store._run(
-            (self.st.enqueue, (shard_of(app_id), app_id, epoch, bucket, level, written))
-            for app_id, epoch, bucket, level in buckets
-        )
+        self.store._run((self.st.enqueue, (*queue_key(*bucket), written)) for bucket in buckets)
         self.wake()
 
     def dequeue(self, items: Iterable[Item], cover: int) -> None:
@@ -216,11 +251,7 @@ class Builder:
                 self.st.dequeue,
                 (
                     min(item.written_us, cover),
-                    shard_of(item.app_id),
-                    item.app_id,
-                    item.epoch,
-                    item.bucket,
-                    item.level,
+                    *queue_key(item.app_id, item.epoch, item.bucket, item.level),
                 ),
             )
             for item in items

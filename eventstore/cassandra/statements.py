@@ -117,19 +117,19 @@ CQL = {
     "delete_column_day": f"DELETE FROM {{ks}}.part_columns WHERE {_COLUMN}",
     # build_queue
     "enqueue": (
-        "INSERT INTO {ks}.build_queue (shard, app_id, epoch, bucket, level, queued) "
-        "VALUES (?, ?, ?, ?, ?, true) USING TIMESTAMP ?"
+        "INSERT INTO {ks}.build_queue (shard, day, app_id, epoch, bucket, level, queued) "
+        "VALUES (?, ?, ?, ?, ?, ?, true) USING TIMESTAMP ?"
     ),
     "queue": (
         "SELECT app_id, epoch, bucket, level, WRITETIME(queued) FROM {ks}.build_queue "
-        "WHERE shard = ?"
+        "WHERE shard = ? AND day = ?"
     ),
     "dequeue": (
-        "DELETE FROM {ks}.build_queue USING TIMESTAMP ? WHERE shard = ? AND app_id = ? "
-        "AND epoch = ? AND bucket = ? AND level = ?"
+        "DELETE FROM {ks}.build_queue USING TIMESTAMP ? WHERE shard = ? AND day = ? "
+        "AND app_id = ? AND epoch = ? AND bucket = ? AND level = ?"
     ),
     "dequeue_partition": (
-        "DELETE FROM {ks}.build_queue WHERE shard = ? AND app_id = ? AND epoch = ?"
+        "DELETE FROM {ks}.build_queue WHERE shard = ? AND day = ? AND app_id = ? AND epoch = ?"
     ),
     # schema_state
     "state": "SELECT done, detail FROM {ks}.schema_state WHERE name = ?",

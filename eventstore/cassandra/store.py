@@ -43,7 +43,7 @@ from .buckets import DAY, HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, s
 from .connection import LONG, REQUEST_TIMEOUT, connect, paged_rows, run_all, translated_errors
 from .derived import Current, DerivedRows
 from .reading import PartCache, PartReader
-from .sealing import Builder, shard_of
+from .sealing import Builder, queue_key, queue_partitions, queued_by_append, shard_of
 from .statements import COLUMNS, JSON_COLUMNS, Statements, event_of_row, scan_row
 
 logger = logging.getLogger(__name__)
@@ -297,10 +297,12 @@ class CassandraEventStore(EventStore):
         derived_calls = self.derived.reads(events)
         now = self.now_ms()
         slots = {(e.app_id, e.epoch, slot_of(e.ts)) for e in events}
+        on_time = [
+            (app, epoch, slot) for app, epoch, slot in slots if not late(slot, now, self.skew_ms)
+        ]
         queued = [
-            (self.statements.enqueue, (shard_of(app), app, epoch, slot, SLOT, now * 1000))
-            for app, epoch, slot in slots
-            if not late(slot, now, self.skew_ms)
+            (self.statements.enqueue, (*queue_key(*bucket), now * 1000))
+            for bucket in queued_by_append(on_time, now)
         ]
         index = [(self.statements.index_hour, hour) for hour in stamps]
         index += self.derived.index_rows(events)
@@ -334,8 +336,8 @@ class CassandraEventStore(EventStore):
         self._run(
             [(st.insert_part, (app, epoch, slot, MARK, b"", written)) for app, epoch, slot in slots]
             + [
-                (st.enqueue, (shard_of(app), app, epoch, slot, SLOT, written))
-                for app, epoch, slot in slots
+                (st.enqueue, (*queue_key(*bucket), written))
+                for bucket in queued_by_append(slots, now)
             ]
         )
 
@@ -359,7 +361,10 @@ class CassandraEventStore(EventStore):
                 for name in ARRAYS
                 for level in (SLOT, DAY)
             )
-            self._run([(st.dequeue_partition, (shard_of(app_id), app_id, epoch))])
+            self._run(
+                (st.dequeue_partition, (shard_of(app_id), partition, app_id, epoch))
+                for partition in queue_partitions(self.now_ms())
+            )
             return sum(self._delete_hour(app_id, epoch, hour) for hour in hours)
 
     def _delete_hour(self, app_id: int, epoch: int, hour: int) -> int:
