@@ -92,6 +92,50 @@ def _top(unique: np.ndarray, counts: np.ndarray, names: list[str], limit: int = 
     return np.lexsort([*keys.T[::-1], -counts])[:limit]
 
 
+def _keys(walks: np.ndarray, width: int, *, links: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per walk and step, the key of its node (step * width + code) or of its link to the next
+    step's node, and whether there is one."""
+    nodes = walks + np.arange(walks.shape[1]) * width
+    valid = walks >= 0
+    if not links:
+        return nodes, valid
+    span = width * walks.shape[1]
+    return nodes[:, :-1] * span + nodes[:, 1:], valid[:, 1:] & valid[:, :-1]
+
+
+def _single_walks(visitors, walk_of, n_walks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct walk, the visitors whose walks are all that walk; and the rows of the other
+    visitors' walks."""
+    member, first, _ = groups_of(visitors)
+    several = spread_rows(member, len(first), walk_of)
+    alone = first[~several[first]]  # one row of each visitor with a single distinct walk
+    return np.bincount(walk_of[alone], minlength=n_walks), np.flatnonzero(several)
+
+
+def _visitors_by_key(walks, visitors, unique, single, rows, width: int, *, links: bool):
+    """(key, distinct visitors) of every node (or link) of the walks. A visitor whose walks are
+    all the same walk counts once in each of its nodes: those visitors are counted per distinct
+    walk (`single`: no sort of their rows); only the others' (node, visitor) pairs (`rows`) are
+    deduplicated."""
+    keys, valid = _keys(unique, width, links=links)
+    weights = np.broadcast_to(single[:, None], keys.shape)[valid]
+    keys = keys[valid]
+    spread_keys, spread_valid = _keys(walks[rows], width, links=links)
+    who = np.broadcast_to(visitors[rows][:, None], spread_keys.shape)[spread_valid]
+    found, counts = distinct_by_key(spread_keys[spread_valid], who)
+    keys, weights = np.r_[keys, found], np.r_[weights, counts]
+    size = (width * walks.shape[1]) ** (2 if links else 1)  # keys are below this
+    if size <= 4 * len(keys) + 65_536:  # a count per possible key
+        totals = np.bincount(keys, weights=weights, minlength=size)
+        every = np.flatnonzero(totals)
+        totals = totals[every]
+    else:
+        every, at = np.unique(keys, return_inverse=True)
+        totals = np.bincount(at, weights=weights, minlength=len(every))
+        every, totals = every[totals > 0], totals[totals > 0]
+    return zip(every.tolist(), totals.astype(np.int64).tolist(), strict=True)
+
+
 def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) -> dict:
     if not len(walks):
         return {"paths": [], "nodes": [], "links": []}
@@ -101,21 +145,14 @@ def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) ->
         (int(counts[i]), [names[c] for c in unique[i] if c >= 0])
         for i in _top(unique, counts, names)
     ]
-    width = len(names)
-    step_nodes = walks + np.arange(walks.shape[1]) * width  # node key: step * width + code
+    width, span = len(names), len(names) * walks.shape[1]
     nodes, links = {}, {}
-    valid = walks >= 0
-    keys = step_nodes[valid]
-    who = np.broadcast_to(visitors[:, None], walks.shape)[valid]
-    for key, count in zip(*distinct_by_key(keys, who), strict=True):
-        nodes[(int(key) // width, names[int(key) % width])] = int(count)
-    linked = valid[:, 1:] & valid[:, :-1]
-    pairs = step_nodes[:, :-1][linked] * (width * walks.shape[1]) + step_nodes[:, 1:][linked]
-    who = np.broadcast_to(visitors[:, None], linked.shape)[linked]
-    span = width * walks.shape[1]
-    for key, count in zip(*distinct_by_key(pairs, who), strict=True):
-        a, b = divmod(int(key), span)
-        links[((a // width, names[a % width]), (b // width, names[b % width]))] = int(count)
+    shared = (walks, visitors, unique, *_single_walks(visitors, walk_of, len(unique)), width)
+    for key, count in _visitors_by_key(*shared, links=False):
+        nodes[(key // width, names[key % width])] = count
+    for key, count in _visitors_by_key(*shared, links=True):
+        a, b = divmod(key, span)
+        links[((a // width, names[a % width]), (b // width, names[b % width]))] = count
 
     def node_id(node: tuple[int, str]) -> str:
         return f"{node[0]}:{node[1]}"
