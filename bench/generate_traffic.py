@@ -10,7 +10,8 @@ the real services; then, on the same traffic (N events over 30 days, seed 7):
 - `traffic_generate` end to end (what the command runs), with 1 process and with `--jobs`
   processes, each time into an empty partition (the app's epoch is bumped by unlocking and
   locking again between runs).
-Prints events/s and the load average before and after.
+Prints events/s, the CPU time they took (this process and the generating processes it started:
+under load, wall time stretches and CPU time much less) and the load average before and after.
 
     .venv/bin/python -m bench.generate_traffic [--events 1000000] [--store sqlite|cassandra|both]
         [--jobs 2]
@@ -22,6 +23,7 @@ import argparse
 import datetime as dt
 import gc
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -50,17 +52,17 @@ def run_store(store: str, events: int, jobs: int) -> None:
         site = services.site_of(app)
         dates = [end - dt.timedelta(days=29 - i) for i in range(30)]
         people = traffic.plan(site, dates, events=events)
-        print(f"store={store} load before: {os.getloadavg()[0]:.2f}")
+        print(f"store={store} load before: {load()}")
 
         gc.disable()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds()
         days = [traffic.generate_day(site, d, n) for d, n in zip(dates, people, strict=True)]
         made = sum(len(day.events) for day in days)
-        report("generation alone (1 process)", made, time.perf_counter() - began)
-        began = time.perf_counter()
+        report("generation alone (1 process)", made, time.perf_counter() - began, cpu)
+        began, cpu = time.perf_counter(), cpu_seconds()
         for day in days:
             get_store().import_events(day.events)
-        report("store alone: import_events (1 process)", made, time.perf_counter() - began)
+        report("store alone: import_events (1 process)", made, time.perf_counter() - began, cpu)
         del days
         gc.enable()
         gc.collect()
@@ -69,13 +71,30 @@ def run_store(store: str, events: int, jobs: int) -> None:
             apps.app_unlock(app=app, actor=owner)  # a new, empty epoch
             tokens.token_issue(app=app, actor=owner)
             app.refresh_from_db()
+            cpu = cpu_seconds()
             done = services.traffic_generate(app=app, events=events, end=end, jobs=processes)
-            report(f"generate_traffic end to end ({label})", done.new, done.seconds)
-        print(f"store={store} load after: {os.getloadavg()[0]:.2f}")
+            report(f"generate_traffic end to end ({label})", done.new, done.seconds, cpu)
+        print(f"store={store} load after: {load()}")
 
 
-def report(what: str, count: int, seconds: float) -> None:
-    print(f"  {what:45} {count:>10,} events {seconds:7.1f} s {count / seconds:>10,.0f} events/s")
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that ended (the generating processes)."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def report(what: str, count: int, seconds: float, cpu_before: float) -> None:
+    cpu = (cpu_seconds() - cpu_before) / count * 1e6
+    print(
+        f"  {what:45} {count:>10,} events {seconds:7.1f} s {count / seconds:>10,.0f} events/s "
+        f"{cpu:6.1f} us CPU/event"
+    )
 
 
 def main() -> None:

@@ -143,6 +143,9 @@ def _write_days(
     jobs: int,
     on_day: Callable[[DayWritten], None],
 ) -> Iterable[DayWritten]:
+    """Generate and store the planned days. With `jobs` > 1, this process writes days too,
+    next to `jobs - 1` spawned ones: they take a second or so to start (Django set up again),
+    this one is writing meanwhile, and no core waits on a parent that only collects."""
     if jobs <= 1 or len(plan) == 1:
         for day, people in plan:
             written = write_day(site, day, people, seed)
@@ -155,17 +158,29 @@ def _write_days(
         "EVENT_STORE_SQLITE_PATH": settings.EVENT_STORE_SQLITE_PATH,
         "CASSANDRA": settings.CASSANDRA,
     }
+    todo = list(plan)
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=jobs,
+        max_workers=jobs - 1,
         mp_context=context,
         initializer=workers.start,
         initargs=(stores,),
     ) as pool:
-        futures = [pool.submit(workers.write_day, site, day, people, seed) for day, people in plan]
-        for future in concurrent.futures.as_completed(futures):
-            written = future.result()
-            on_day(written)
-            yield written
+        in_flight: set[concurrent.futures.Future] = set()
+        while todo or in_flight:
+            while todo and len(in_flight) < 2 * (jobs - 1):  # the first days to the others
+                day, people = todo.pop(0)
+                in_flight.add(pool.submit(workers.write_day, site, day, people, seed))
+            if todo:  # the last days here
+                day, people = todo.pop()
+                done = [write_day(site, day, people, seed)]
+            else:
+                concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+                done = []
+            finished = {future for future in in_flight if future.done()}
+            in_flight -= finished
+            for written in done + [future.result() for future in finished]:
+                on_day(written)
+                yield written
 
 
 # -- the demo -----------------------------------------------------------------------------------
