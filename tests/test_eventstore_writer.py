@@ -17,6 +17,7 @@ from eventstore import (
     reset_writer,
 )
 from eventstore.sqlite import SQLiteEventStore
+from eventstore.writer import MAX_GROUP_EVENTS
 from tests.test_eventstore_contract import APP, EPOCH, T0, make_event
 
 
@@ -98,15 +99,16 @@ async def test_submissions_waiting_together_are_committed_in_one_append(writer, 
     store.held = True
     first = asyncio.ensure_future(writer.submit(batch(3)))
     await entered(store)  # the writer is busy with the first submission
-    waiting = [asyncio.ensure_future(writer.submit(batch(4))) for _ in range(150)]
+    submissions = MAX_GROUP_EVENTS // 4 + 25  # a full group of 4-event submissions, then 100
+    waiting = [asyncio.ensure_future(writer.submit(batch(4))) for _ in range(submissions)]
     await asyncio.sleep(0.05)
 
     store.release()
     results = await asyncio.gather(first, *waiting)
 
-    assert store.calls == [3, 500, 100]  # 151 submissions, 3 transactions of <= 500 events
+    assert store.calls == [3, MAX_GROUP_EVENTS, 100]  # one transaction per group
     assert all(len(result.new_ids) == len(result.committed_ids) for result in results)
-    assert store.count_events(APP, EPOCH) == 3 + 600
+    assert store.count_events(APP, EPOCH) == 3 + 4 * submissions
 
 
 async def test_linger_gathers_submissions_arriving_shortly_after(store):
