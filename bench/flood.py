@@ -150,7 +150,7 @@ async def open_pages(url: str, origin: str, pages: int, seconds: float) -> list[
     tasks = []
     for start in range(0, pages, 20):
         tasks += [
-            asyncio.create_task(loaded_page(url, origin, seconds, latencies, opened))
+            asyncio.create_task(loaded_page(url, origin, seconds, latencies, opened, 0.0))
             for _ in range(min(20, pages - start))
         ]
         await asyncio.sleep(0.05)
