@@ -13,12 +13,12 @@ from eventstore import get_store
 from . import traffic
 from .site import Site
 
-IMPORT_GROUP = 50_000  # events per import transaction
+IMPORT_GROUP = 100_000  # events per import transaction: a few days (see `write_days`)
 
 
 @dataclass(frozen=True)
 class DayWritten:
-    """What one generated day stored."""
+    """What one generated day, or a few stored together, stored (`day`: the first)."""
 
     day: dt.date
     new: int
@@ -27,23 +27,31 @@ class DayWritten:
     sessions: int
 
 
-def write_day(site: Site, day: dt.date, people: int, seed: int) -> DayWritten:
-    """Generate one day and store it (idempotent: its events are the same every time)."""
+def write_days(site: Site, plan: list[tuple[dt.date, int]], seed: int) -> DayWritten:
+    """Generate these days (date, people) and store them, up to IMPORT_GROUP events per import
+    transaction: each transaction rewrites the pages of the per-visitor tables (codes, last
+    seen, stage entries: keyed by hashes) that its visitors land on, so fewer, larger
+    transactions rewrite fewer. Idempotent: the days' events are the same every time."""
     with _collector_paused():
         now_ms = int(time.time() * 1000)  # today's traffic stops at the present
-        generated = traffic.generate_day(site, day, people, seed=seed, until_ms=now_ms)
+        days = [
+            traffic.generate_day(site, day, people, seed=seed, until_ms=now_ms)
+            for day, people in plan
+        ]
+        events = [event for day in days for event in day.events]
         store, new, duplicates = get_store(), 0, 0
-        for start in range(0, len(generated.events), IMPORT_GROUP):
-            result = store.import_events(generated.events[start : start + IMPORT_GROUP])
+        for start in range(0, len(events), IMPORT_GROUP):
+            result = store.import_events(events[start : start + IMPORT_GROUP])
             new += len(result.new_keys)
             duplicates += len(result.duplicate_keys)
-    return DayWritten(day, new, duplicates, generated.visitors, generated.sessions)
+    visitors, sessions = sum(day.visitors for day in days), sum(day.sessions for day in days)
+    return DayWritten(plan[0][0], new, duplicates, visitors, sessions)
 
 
 @contextlib.contextmanager
 def _collector_paused():
-    """No cyclic garbage collection while a day is built: it makes only acyclic objects (a
-    day's events, rows and columns), and collecting while they pile up tripled the time."""
+    """No cyclic garbage collection while days are built: they make only acyclic objects
+    (events, rows and columns), and collecting while they pile up tripled the time."""
     enabled = gc.isenabled()
     gc.disable()
     try:

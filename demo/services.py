@@ -26,13 +26,12 @@ from tokens import services as token_services
 
 from . import traffic, workers
 from .constants import DEMO_APP, DEMO_COLLEAGUE, DEMO_OWNER, DEMO_PASSWORD, DEMO_PATH
-from .days import DayWritten, write_day
+from .days import IMPORT_GROUP, DayWritten, write_days
 from .selectors import demo_app
 from .shop import demo_config
 from .site import Site
 
 MAX_DAYS = 366
-IMPORT_GROUP = 50_000  # events per import transaction
 
 
 class TrafficRefused(DomainError):
@@ -108,10 +107,11 @@ def traffic_generate(
     first = end - dt.timedelta(days=days - 1)
     dates = [first + dt.timedelta(days=offset) for offset in range(days)]
     people = traffic.plan(site, dates, events=events, visitors=visitors, seed=seed)
-    _check_space(round(sum(people) * traffic.events_per_person(site)))
+    per_person = traffic.events_per_person(site)
+    _check_space(round(sum(people) * per_person))
     started = time.perf_counter()
-    plan = list(zip(dates, people, strict=True))
-    written = list(_write_days(site, plan, seed, jobs, on_day or (lambda _: None)))
+    chunks = _chunks(list(zip(dates, people, strict=True)), per_person, jobs)
+    written = list(_write_days(site, chunks, seed, jobs, on_day or (lambda _: None)))
     return Generated(
         app=app,
         epoch=site.epoch,
@@ -136,19 +136,40 @@ def _check_space(events: int) -> None:
         )
 
 
+def _chunks(
+    plan: list[tuple[dt.date, int]], per_person: float, jobs: int
+) -> list[list[tuple[dt.date, int]]]:
+    """Consecutive days stored together: about IMPORT_GROUP events at most, and no more than
+    a `jobs`-th of the days (so that every process has some)."""
+    most_days = max(1, len(plan) // jobs)
+    chunks: list[list[tuple[dt.date, int]]] = []
+    events = 0.0
+    for day, people in plan:
+        if (
+            not chunks
+            or len(chunks[-1]) == most_days
+            or events + people * per_person > IMPORT_GROUP
+        ):
+            chunks.append([])
+            events = 0.0
+        chunks[-1].append((day, people))
+        events += people * per_person
+    return chunks
+
+
 def _write_days(
     site: Site,
-    plan: list[tuple[dt.date, int]],
+    chunks: list[list[tuple[dt.date, int]]],
     seed: int,
     jobs: int,
     on_day: Callable[[DayWritten], None],
 ) -> Iterable[DayWritten]:
-    """Generate and store the planned days. With `jobs` > 1, this process writes days too,
+    """Generate and store the chunks of days. With `jobs` > 1, this process writes chunks too,
     next to `jobs - 1` spawned ones: they take a second or so to start (Django set up again),
     this one is writing meanwhile, and no core waits on a parent that only collects."""
-    if jobs <= 1 or len(plan) == 1:
-        for day, people in plan:
-            written = write_day(site, day, people, seed)
+    if jobs <= 1 or len(chunks) == 1:
+        for chunk in chunks:
+            written = write_days(site, chunk, seed)
             on_day(written)
             yield written
         return
@@ -158,7 +179,7 @@ def _write_days(
         "EVENT_STORE_SQLITE_PATH": settings.EVENT_STORE_SQLITE_PATH,
         "CASSANDRA": settings.CASSANDRA,
     }
-    todo = list(plan)
+    todo = list(chunks)
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=jobs - 1,
         mp_context=context,
@@ -167,12 +188,10 @@ def _write_days(
     ) as pool:
         in_flight: set[concurrent.futures.Future] = set()
         while todo or in_flight:
-            while todo and len(in_flight) < 2 * (jobs - 1):  # the first days to the others
-                day, people = todo.pop(0)
-                in_flight.add(pool.submit(workers.write_day, site, day, people, seed))
-            if todo:  # the last days here
-                day, people = todo.pop()
-                done = [write_day(site, day, people, seed)]
+            while len(todo) > 1 and len(in_flight) < 2 * (jobs - 1):  # the first to the others
+                in_flight.add(pool.submit(workers.write_days, site, todo.pop(0), seed))
+            if todo:  # the last ones here
+                done = [write_days(site, todo.pop(), seed)]
             else:
                 concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
                 done = []

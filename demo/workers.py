@@ -17,7 +17,7 @@ def start(stores: dict) -> None:
         setattr(settings, name, value)
 
 
-def write_day(*args):
-    from demo.days import write_day
+def write_days(*args):
+    from demo.days import write_days
 
-    return write_day(*args)
+    return write_days(*args)
