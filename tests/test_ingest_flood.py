@@ -40,5 +40,7 @@ async def test_a_flood_is_cut_while_a_visitor_keeps_getting_acks(site):
 
     assert codes.count(4429) >= 60, codes[:20]  # cut by the connection and event limits
     assert len(during) >= 12  # the visitor kept sending and being acked
-    usual = max(250.0, 5 * quantile(calm, 0.95))
+    # Not starved: a bound on a shared machine's worst case, not a speed figure (those are
+    # `python -m bench.flood`'s, in docs/benchmarks.md, measured on a quiet machine).
+    usual = max(1000.0, 10 * quantile(calm, 0.95))
     assert quantile(during, 0.95) < usual, (quantile(calm, 0.95), quantile(during, 0.95))
