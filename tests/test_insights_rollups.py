@@ -16,6 +16,7 @@ from tests.test_eventstore_contract import (
     EPOCH,
     STAGE_NAMES,
     TRAFFIC_START,
+    append_in_groups,
     synthetic_traffic,
 )
 
@@ -91,6 +92,21 @@ def test_store_rollups_answer_as_the_events_do(tmp_path, order):
         assert from_rollups == from_events
     whole = answers(store.rollups(APP, EPOCH, *RANGES["whole days"], NAMES), *RANGES["whole days"])
     assert whole["funnel ordered"]["levels"] and whole["journeys"]["paths"]  # not vacuous
+    store.close()
+
+
+def test_rollups_read_from_parts_not_the_events_of_whole_days(tmp_path):
+    store = SQLiteEventStore(tmp_path / "events.sqlite3")
+    append_in_groups(store, synthetic_traffic(APP))
+    while store.flush_pending():
+        pass
+    start, end = RANGES["one whole day"]
+
+    rollups = store.rollups(APP, EPOCH, start, end, ["sessions.session"])
+
+    assert len(rollups.pieces) >= 1 and all(piece.n for piece in rollups.pieces)
+    assert rollups.rows is None  # no piece was computed from the range's events
+    assert len(rollups["sessions.session"]) > 0
     store.close()
 
 

@@ -13,7 +13,10 @@ Tables mirror a Cassandra layout: every key starts with (app_id, epoch).
   turns pending events into parts, in one transaction (the writer calls it when idle, and an
   append does when too much is pending). Reads take the parts and the pending events in one
   snapshot: always exact. Small parts of a day are merged as they accumulate (`parts.compact`):
-  eight parts of one level become one of the next, up to parts of ~64k-256k events.
+  eight parts of one level become one of the next, up to parts of ~64k-256k events. Each part
+  also holds its rollup's columns (`eventstore.rollups`, computed when the part is written):
+  an unfiltered range reads those of its whole UTC days (schema 3; an upgrade from 2 computes
+  them for the parts stored before).
 - `dictionary`: (app_id, epoch, kind, value) -> code: the codes of visitor and session ids in
   segments (dense per partition, assigned in the append's transaction), so that reading a
   month of parts looks up no visitor or session strings.

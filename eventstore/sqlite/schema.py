@@ -12,7 +12,7 @@ import orjson
 
 from ..values import ScanRow, StoredEvent, StoreUnavailable
 
-SCHEMA_VERSION = 2  # 2: segments
+SCHEMA_VERSION = 3  # 2: segments, 3: their rollups
 PAGE_SIZE = 1000  # rows per read page (events) or per delete transaction
 IN_CHUNK = 500  # visitor ids per IN (...) query, far below SQLite's parameter limit
 MIN_TS = -(2**63)
