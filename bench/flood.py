@@ -9,9 +9,10 @@ locked app) on loopback. Two runs:
 - load: C connections from the load generator's process, opened R a second (`--ramp`), each send
   a batch of 5 events every 2 s (a visitor's page) for S seconds once all are open: p50/p99 ack
   and the server's RSS before and after.
+The server runs on the first core and the generators on the others (`--no-pin`: all share).
 
     .venv/bin/python -m bench.flood [--connections 60] [--seconds 10] [--load 1000]
-        [--load-seconds 60] [--ramp 25]
+        [--load-seconds 60] [--ramp 25] [--no-pin]
 
 Imports no Django: its flood runs in a spawned process.
 """
@@ -164,6 +165,22 @@ def rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
+def pin(server: int) -> str:
+    """The server's threads on the first core, this process (and the flood it spawns) on the
+    others: the server measured as one process on one core, its load generated elsewhere."""
+    import os
+    import subprocess
+
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return "not pinned: one core"
+    subprocess.run(
+        ["taskset", "-a", "-p", "-c", str(cores[0]), str(server)], check=True, capture_output=True
+    )
+    os.sched_setaffinity(0, set(cores[1:]))
+    return f"server pinned to core {cores[0]}, load generators to {cores[1:]}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=60)
@@ -171,6 +188,12 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=1000)
     parser.add_argument("--load-seconds", type=float, default=60)
     parser.add_argument("--ramp", type=float, default=25, help="new load pages per second")
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let the server share every core with the load generators",
+    )
     args = parser.parse_args()
     import os
     import tempfile
@@ -187,6 +210,7 @@ def main() -> None:
         site.start()
         try:
             url = f"{site.ws_url}/ws/ingest?token={site.token}"
+            print(pin(site.process.pid) if args.pin else "not pinned: all share every core")
             print(f"load average before: {os.getloadavg()[0]:.2f}")
             calm = asyncio.run(visitor(url, origin, args.seconds))
             process, out = start_flood(url, origin, args.seconds + 2, args.connections)

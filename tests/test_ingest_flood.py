@@ -39,7 +39,7 @@ async def test_a_flood_is_cut_while_a_visitor_keeps_getting_acks(site):
     process.join(10)
 
     assert codes.count(4429) >= 60, codes[:20]  # cut by the connection and event limits
-    assert len(during) >= 12  # the visitor kept sending and being acked
+    assert len(during) >= 3  # the visitor kept sending and being acked (each waits its ack)
     # Not starved: a bound on a shared machine's worst case, not a speed figure (those are
     # `python -m bench.flood`'s, in docs/benchmarks.md, measured on a quiet machine).
     usual = max(1000.0, 10 * quantile(calm, 0.95))
