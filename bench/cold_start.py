@@ -114,10 +114,10 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
 
 
-def first_insight(env: dict, seeded: dict) -> dict:
+def start_server(env: dict) -> tuple[subprocess.Popen, str]:
+    """`manage.py serve` on a free port, in a session of its own (for `_stop`): the process
+    and its base URL."""
     port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    began = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port), "--no-access-log"],
         env=env,
@@ -125,6 +125,12 @@ def first_insight(env: dict, seeded: dict) -> dict:
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def first_insight(env: dict, seeded: dict) -> dict:
+    began = time.perf_counter()
+    process, base = start_server(env)
     try:
         listening = _until_ok(f"{base}/healthz", began, process)
         api = f"{base}/api/v1/apps/{seeded['app']}/insights"

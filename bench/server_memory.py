@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.cold_start import _free_port, _get, _stop, _until_ok, prepare
+from bench.cold_start import _get, _stop, _until_ok, prepare, start_server
 from bench.insights import ENDPOINTS
 from bench.process_stats import load_average, peak_rss_mb, rss_mb
 from tests.live_server import ROOT
@@ -62,15 +62,7 @@ def _access_token(env: dict) -> str:
 
 def measure(env: dict, seeded: dict) -> None:
     access = _access_token(env)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process, base = start_server(env)
     try:
         _until_ok(f"{base}/healthz", time.perf_counter(), process)
         print(f"listening: RSS {rss_mb(process.pid):.0f} MB (load {load_average()})")
