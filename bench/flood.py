@@ -32,6 +32,7 @@ from collections import Counter
 import websockets
 
 FLOOD_FROM = "127.0.0.2"  # Linux routes all of 127/8 to the loopback: another client address
+CLOSED_AT_ACCEPT = -2  # a flood connection closed by the server before any HTTP answer
 
 
 def batch(origin: str, n: int) -> str:
@@ -73,8 +74,10 @@ async def _flooder(url: str, origin: str, seconds: float, codes: list[int]) -> N
                     await asyncio.wait_for(socket.recv(), 5)
         except websockets.ConnectionClosed as closed:
             codes.append(closed.rcvd.code if closed.rcvd else 0)
+        except websockets.InvalidMessage:
+            codes.append(CLOSED_AT_ACCEPT)  # no HTTP answer: an address cooling down
         except (OSError, TimeoutError, websockets.InvalidHandshake):
-            codes.append(-1)  # refused before a handshake (an address cooling down) or timed out
+            codes.append(-1)  # refused by the kernel, timed out, or an HTTP error answer
 
 
 def flood(url: str, origin: str, seconds: float, connections: int, out) -> None:

@@ -68,6 +68,8 @@ class Place:
 
 
 SWEEP_EVERY = 1000  # admissions between two sweeps of sources without connections
+COOLDOWN_DOUBLINGS = 5  # an address cut again and again cools down up to 32x as long
+STRIKES_KEPT_SECONDS = 600.0  # an address not cut for this long starts again from one cool-down
 
 
 class Limits:
@@ -75,6 +77,7 @@ class Limits:
         self.addresses: dict[str, _Source] = {}
         self.tokens: dict[str, _Source] = {}
         self.cooling: dict[str, float] = {}  # address -> until when (monotonic) it is refused
+        self.strikes: dict[str, tuple[int, float]] = {}  # address -> (cuts in a row, last cut)
         self.admitted = 0
 
     def admit(self, *, ip: str, token: str) -> Place | None:
@@ -83,10 +86,10 @@ class Limits:
         self.admitted += 1
         if self.admitted % SWEEP_EVERY == 0:
             self._sweep()
-        address = hashlib.blake2b(ip.encode(), key=_KEY, digest_size=12).hexdigest()
-        if self.cooling.get(address, 0.0) > time.monotonic():
+        address = _hashed(ip)
+        if self._cooling(address):
             return None
-        token_key = hashlib.blake2b(token.encode(), key=_KEY, digest_size=12).hexdigest()
+        token_key = _hashed(token)
         by_address = self.addresses.get(address)
         by_token = self.tokens.get(token_key)
         if by_address and by_address.connections >= settings.INGEST_CONNECTIONS_PER_ADDRESS:
@@ -113,15 +116,41 @@ class Limits:
             if source is not None:
                 source.connections = max(0, source.connections - 1)
 
-    def cool_down(self, place: Place) -> None:
+    def cool_down(self, place: Place) -> float:
         """The connection was cut for going past a limit: its address's new connections are
         refused for a while (cheaply, before the token is checked), so that a flood that
-        reconnects at once costs the server next to nothing."""
-        self.cooling[place.address] = time.monotonic() + settings.INGEST_COOLDOWN_SECONDS
+        reconnects at once costs the server next to nothing. An address cut again soon after
+        its cool-down ended cools down twice as long (up to 2**COOLDOWN_DOUBLINGS times): a
+        flood that waits out each cool-down gets one burst in ever longer intervals. The other
+        connections of a burst cut while it cools change nothing. Returns the seconds left."""
+        now = time.monotonic()
+        until = self.cooling.get(place.address, 0.0)
+        if until <= now:
+            count, last = self.strikes.get(place.address, (0, 0.0))
+            count = count + 1 if now - last < STRIKES_KEPT_SECONDS else 1
+            self.strikes[place.address] = (count, now)
+            doublings = min(count - 1, COOLDOWN_DOUBLINGS)
+            until = self.cooling[place.address] = (
+                now + settings.INGEST_COOLDOWN_SECONDS * 2**doublings
+            )
+        return until - now
+
+    def refuses(self, ip: str) -> bool:
+        """Whether a new connection from `ip` would be refused because its address is cooling
+        down: asked by the server before it reads a byte of the connection (serve.py)."""
+        return bool(self.cooling) and self._cooling(_hashed(ip))
+
+    def _cooling(self, address: str) -> bool:
+        return self.cooling.get(address, 0.0) > time.monotonic()
 
     def _sweep(self) -> None:
         now = time.monotonic()
         self.cooling = {address: until for address, until in self.cooling.items() if until > now}
+        self.strikes = {
+            address: strike
+            for address, strike in self.strikes.items()
+            if now - strike[1] < STRIKES_KEPT_SECONDS
+        }
         for sources in (self.addresses, self.tokens):
             idle = [key for key, s in sources.items() if not s.connections and s.bucket.full()]
             for key in idle:
@@ -140,6 +169,10 @@ class Limits:
             and (address is None or address.bucket.take(count))
             and (token is None or token.bucket.take(count))
         )
+
+
+def _hashed(value: str) -> str:
+    return hashlib.blake2b(value.encode(), key=_KEY, digest_size=12).hexdigest()
 
 
 _limits = Limits()

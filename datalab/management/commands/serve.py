@@ -1,6 +1,8 @@
 """python manage.py serve [--host H] [--port P] [--proxy-headers] [--prepare]
 
 daphne (ASGI: HTTP and websockets) with an access log that never writes client IP addresses.
+Served directly (no `--proxy-headers`), a connection from an address cooling down after a flood
+is closed as it is accepted, before a byte of it is read (docs/ingest-protocol.md).
 With `--prepare` (what `make run` uses), first the pending migrations and `collectstatic`, in
 this process: one Python start instead of three.
 """
@@ -13,6 +15,31 @@ from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from ingest.limits import get_limits
+
+
+class GuardedServer(Server):
+    """daphne's server, closing connections from addresses that are cooling down as they are
+    accepted: a flood that reconnects at once costs an accept and a close, not an HTTP request,
+    a websocket handshake and an application instance each (which held a well-behaved
+    visitor's acks back by a hundred milliseconds and more under a flood)."""
+
+    def listen_success(self, port):
+        factory = self.http_factory
+        if not getattr(factory, "guarded", False):
+            factory.buildProtocol = _unless_cooling(factory.buildProtocol)
+            factory.guarded = True
+        super().listen_success(port)
+
+
+def _unless_cooling(build_protocol):
+    def build_unless_cooling(addr):
+        if get_limits().refuses(getattr(addr, "host", "")):
+            return None  # Twisted closes the socket it just accepted
+        return build_protocol(addr)
+
+    return build_unless_cooling
 
 
 class PrivateAccessLog(AccessLogGenerator):
@@ -31,8 +58,10 @@ def daphne_server(
     proxy_headers: bool = False,
     verbosity: int = 1,
 ) -> Server:
-    """The daphne server `serve` runs (benchmarks serve their own ASGI app through it too)."""
-    return Server(
+    """The daphne server `serve` runs (benchmarks serve their own ASGI app through it too).
+    Behind a proxy every connection comes from the proxy's address: the address limits apply to
+    the forwarded one, at the handshake (4429), never at accept."""
+    return (Server if proxy_headers else GuardedServer)(
         application=application,
         endpoints=build_endpoint_description_strings(host=host, port=port),
         action_logger=PrivateAccessLog(sys.stdout) if access_log else None,
