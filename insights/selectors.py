@@ -106,13 +106,10 @@ def technology(q: InsightQuery) -> dict:
 
 def _levels(scan: engine.Scan | Rollups, funnel: dict) -> np.ndarray:
     """Per visitor code, how many stages of the funnel they reached."""
-    names = [stage["name"] for stage in funnel["stages"]]
-    if not names:
+    n = len(funnel["stages"])
+    if not n:
         return np.zeros(len(engine.rollups_of(scan).tables["visitor_id"]), dtype=np.int64)
-    result = engine.funnel(
-        scan, names=names, order=funnel["order"], window_seconds=funnel["window_seconds"]
-    )
-    return result["levels"]
+    return engine.levels(scan, n=n, order=funnel["order"], window_seconds=funnel["window_seconds"])
 
 
 def sources(q: InsightQuery) -> dict:

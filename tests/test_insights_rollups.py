@@ -131,3 +131,27 @@ def test_an_upgrade_from_schema_2_stores_the_rollups_of_existing_parts(tmp_path)
     assert from_rollups == answers(engine.Scan(columns, {}), start, end)
     assert len(columns) == len(events)
     upgraded.close()
+
+
+@pytest.mark.parametrize("bitmap", [True, False])
+def test_distinct_counts_by_bitmap_and_by_sorting(monkeypatch, bitmap):
+    """Distinct members per group, whichever way they are counted (a bitmap for few groups,
+    sorting otherwise), are the sets' sizes; and array medians are statistics.median."""
+    import statistics
+
+    import numpy as np
+
+    from insights.engine import arrays
+
+    monkeypatch.setattr(arrays, "BITMAP_CELLS", 1 << 26 if bitmap else 0)
+    rng = random.Random(5)
+    for size in (1, 2, 7, 500):
+        groups = np.array([rng.randrange(6) for _ in range(size)], dtype=np.int64)
+        members = np.array([rng.randrange(40) for _ in range(size)], dtype=np.int32)
+        expected = [
+            len({m for g, m in zip(groups, members, strict=True) if g == k}) for k in range(7)
+        ]
+        assert arrays.distinct_counts(groups, members, 7).tolist() == expected
+        values = [rng.randrange(-50, 50) / 7 for _ in range(size)]
+        assert arrays.median(np.array(values)) == statistics.median(values)
+        assert arrays.median(members.astype(np.int64)) == statistics.median(members.tolist())

@@ -23,7 +23,7 @@ columns its reports read (OVERVIEW, PAGES, ...).
 
 from .arrays import DIRECT, LEFT, UNKNOWN, distinct_counts
 from .elements import ELEMENTS, elements
-from .funnel import DROPOFFS, FUNNEL, dropoffs, funnel
+from .funnel import DROPOFFS, FUNNEL, dropoffs, funnel, levels
 from .journeys import JOURNEYS, journeys
 from .live import live
 from .scan import Scan, rollups_of
@@ -58,6 +58,7 @@ __all__ = [
     "elements",
     "funnel",
     "journeys",
+    "levels",
     "live",
     "overview",
     "pages",

@@ -13,14 +13,26 @@ LEFT = "(left)"
 DIRECT = "(direct)"
 UNKNOWN = "(unknown)"
 NONE = np.iinfo(np.int64).max
+BITMAP_CELLS = 1 << 26  # distinct counts by a (group, member) bitmap up to this many cells
 
 
 def ratio(part: float, whole: float) -> float:
     return round(float(part) / float(whole), 4) if whole else 0.0  # Python's rounding
 
 
-def median(values: Sequence) -> float | int | None:
-    return statistics.median(values) if len(values) else None
+def median(values: Sequence | np.ndarray) -> float | int | None:
+    """statistics.median (the middle value, or the mean of the two middle ones); of an array,
+    by a partial sort."""
+    if not isinstance(values, np.ndarray):
+        return statistics.median(values) if len(values) else None
+    n = len(values)
+    if not n:
+        return None
+    half = n // 2
+    middle = np.partition(values, [half - 1, half] if n % 2 == 0 and n > 1 else [half])
+    if n % 2:
+        return middle[half].item()
+    return (middle[half - 1].item() + middle[half].item()) / 2
 
 
 def distinct_counts(groups: np.ndarray, members: np.ndarray, n_groups: int) -> np.ndarray:
@@ -29,6 +41,11 @@ def distinct_counts(groups: np.ndarray, members: np.ndarray, n_groups: int) -> n
     counts = np.zeros(n_groups, dtype=np.int64)
     if not len(groups):
         return counts
+    n_members = int(members.max()) + 1
+    if n_groups * n_members <= BITMAP_CELLS:  # few groups: a bitmap, no sort
+        seen = np.zeros((n_groups, n_members), dtype=bool)
+        seen[groups, members] = True
+        return np.count_nonzero(seen, axis=1).astype(np.int64)
     member, first, _ = groups_of(members)
     spread = spread_rows(member, len(first), groups)
     alone = first[~spread[first]]  # one row per member found with one group only
@@ -53,6 +70,33 @@ def distinct_pair_counts(
     present, distinct = distinct_by_key(groups[spread], member[spread])
     counts[present] += distinct
     return counts
+
+
+def spread_codes(codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per row: are the rows of its code (>= 0) in more than one run? `offsets`: where each
+    piece's rows start (and the end). In pieces sorted by code, a code's rows are one run unless
+    several pieces hold it: only those are spread."""
+    n = len(codes)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=starts[1:])
+    inner = np.asarray(offsets[1:-1])
+    starts[inner[inner < n]] = True
+    return np.bincount(codes[starts])[codes] > 1
+
+
+def group_index(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group (its code's rank among the distinct codes) and the distinct codes, in
+    order: `groups_of` without the first and last rows (dense codes: a bitmap, no sort)."""
+    if len(codes) and int(codes.min()) >= 0 and int(codes.max()) <= 4 * len(codes) + 4096:
+        present = np.zeros(int(codes.max()) + 1, dtype=bool)
+        present[codes] = True
+        rank = np.cumsum(present, dtype=np.int64) - 1
+        return rank[codes], np.flatnonzero(present)
+    group, first, _ = groups_of(codes)
+    return group, codes[first]
 
 
 def spread_rows(group: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:

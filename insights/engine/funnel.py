@@ -6,7 +6,7 @@ import numpy as np
 
 from eventstore import Rollups, groups_of, strings_of
 
-from .arrays import best_rows, group_starts, median, ratio, spread_rows
+from .arrays import best_rows, group_starts, median, ratio, spread_codes
 from .reach import REACH, Hits
 from .scan import Scan, rollups_of
 
@@ -20,9 +20,7 @@ def hits_of(r: Rollups, n: int) -> Hits:
     """The hits of stages below n, in (visitor, ts, event_id) order: each piece's rows are in
     that order, so only the rows of visitors found in several pieces are sorted again."""
     visitor, stages = r["hits.visitor"], r["hits.stages"] & ((1 << n) - 1)
-    group, first, _ = groups_of(visitor)
-    piece = np.repeat(np.arange(len(r.offsets("hits")) - 1), np.diff(r.offsets("hits")))
-    spread = spread_rows(group, len(first), piece)
+    spread = spread_codes(visitor, r.offsets("hits"))
     counted = stages != 0
     rows = np.flatnonzero(counted & spread)
     ts = r["hits.ts"]
@@ -31,19 +29,32 @@ def hits_of(r: Rollups, n: int) -> Hits:
     return Hits(ts[order], visitor[order], stages[order])
 
 
+def levels(source: Scan | Rollups, *, n: int, order: str, window_seconds: int) -> np.ndarray:
+    """Per visitor code, the number of stages of an n-stage funnel reached."""
+    r = rollups_of(source)
+    visitor, level, _ = REACH[order](hits_of(r, n), n, window_seconds * 1000)
+    return _per_visitor(r, visitor, level)
+
+
+def _per_visitor(r: Rollups, visitor: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Per visitor code, the highest level of their attempts."""
+    reached = np.zeros(len(r.tables["visitor_id"]), dtype=np.int64)
+    np.maximum.at(reached, visitor, level)
+    return reached
+
+
 def funnel(source: Scan | Rollups, *, names: list[str], order: str, window_seconds: int) -> dict:
     """The stages with counts, conversion and median times; `levels`: per visitor code, the
     number of stages reached."""
     r = rollups_of(source)
     n, window_ms = len(names), window_seconds * 1000
     visitor, level, gaps = REACH[order](hits_of(r, n), n, window_ms)
-    levels = np.zeros(len(r.tables["visitor_id"]), dtype=np.int64)
-    np.maximum.at(levels, visitor, level)
+    levels = _per_visitor(r, visitor, level)
     medians: dict[int, float | None] = {}
     for k in range(2, n + 1):
         reached = np.flatnonzero(level >= k)
         first = reached[group_starts(visitor[reached])]  # each visitor's first attempt
-        medians[k] = median((gaps[first, k - 1] / 1000).tolist()) if gaps is not None else None
+        medians[k] = median(gaps[first, k - 1] / 1000) if gaps is not None else None
     counts = [int(np.count_nonzero(levels >= k)) for k in range(1, n + 1)]
     stages = []
     for k, name in enumerate(names, start=1):

@@ -11,6 +11,7 @@ from .arrays import (
     distinct_by_key,
     distinct_counts,
     group_starts,
+    spread_codes,
     spread_rows,
     string_ranks,
 )
@@ -24,19 +25,15 @@ def _page_sequences(r: Rollups, start: str | None) -> tuple[np.ndarray, np.ndarr
     """The pageview paths by (ts, path) of every session (that viewed `start`), repeats of a
     path in a row dropped: (session code, path code) per step, sessions contiguous. Each
     piece's rows are in that order: only sessions found in several pieces are sorted again."""
-    session, path = r["pageviews.session"], r["pageviews.path"]
-    group, first, _ = groups_of(session)
-    if start is not None:
-        viewed = np.zeros(len(first), dtype=bool)
-        viewed[group[path == r.code_of("path", start)]] = True
-        rows = np.flatnonzero(viewed[group])
-        session, path, group = session[rows], path[rows], group[rows]
-        ts = r["pageviews.ts"][rows]
-    else:
-        ts = r["pageviews.ts"]
+    session, path, ts = r["pageviews.session"], r["pageviews.path"], r["pageviews.ts"]
     offsets = r.offsets("pageviews")
-    piece = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    spread = spread_rows(group, len(first), piece if start is None else piece[rows])
+    if start is not None and len(session):
+        viewed = np.zeros(int(session.max()) + 1, dtype=bool)
+        viewed[session[path == r.code_of("path", start)]] = True
+        rows = np.flatnonzero(viewed[session])
+        session, path, ts = session[rows], path[rows], ts[rows]
+        offsets = np.searchsorted(rows, offsets)
+    spread = spread_codes(session, offsets)
     again = np.flatnonzero(spread)
     ranks = string_ranks(r.tables["path"])
     again = again[np.lexsort((ranks[path[again]], ts[again], session[again]))]
@@ -62,10 +59,9 @@ def journeys(source: Scan | Rollups, *, start: str | None, steps: int, direction
         at = np.flatnonzero(path == r.code_of("path", start))
         first = at[group_starts(session[at])]
     length = np.minimum(end_of[first] - first, steps)
-    walks = np.full((len(first), steps), -1, dtype=np.int64)
-    for j in range(steps):
-        inside = j < length
-        walks[inside, j] = path[first[inside] + j]
+    step = np.arange(steps)
+    at_step = np.minimum(first[:, None] + step, len(path) - 1)
+    walks = np.where(step < length[:, None], path[at_step], -1).astype(np.int64)
     short = np.flatnonzero(length < steps)
     walks[short, length[short]] = left  # visitors who stopped before `steps` pages
     s = sessions(r)
@@ -79,7 +75,9 @@ def _unique_rows(walks: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
     if base ** walks.shape[1] >= 2**62:
         unique, inverse = np.unique(walks, axis=0, return_inverse=True)
         return unique, inverse.reshape(-1)
-    keys = (walks + 1) @ (base ** np.arange(walks.shape[1], dtype=np.int64))
+    keys = np.zeros(len(walks), dtype=np.int64)
+    for column in walks.T[::-1]:  # the first step's code weighs least, as before
+        keys = keys * base + (column + 1)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return walks[first], inverse
 

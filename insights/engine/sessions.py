@@ -6,9 +6,9 @@ from functools import cached_property
 
 import numpy as np
 
-from eventstore import Rollups, groups_of
+from eventstore import Rollups
 
-from .arrays import best_rows, string_ranks
+from .arrays import best_rows, group_index, string_ranks
 
 # the `sessions` columns each property reads
 SESSION = ("sessions.session",)
@@ -35,10 +35,8 @@ class Sessions:
 
     def __init__(self, r: Rollups) -> None:
         self.r = r
-        session = r["sessions.session"]
-        self.group, first, _ = groups_of(session)  # each row's session index
-        self.codes = session[first]
-        self.n = len(first)
+        self.group, self.codes = group_index(r["sessions.session"])  # each row's session index
+        self.n = len(self.codes)
 
     def index_of(self, codes: np.ndarray) -> np.ndarray:
         """The session index of session codes (of sessions of the range)."""
@@ -54,16 +52,26 @@ class Sessions:
         return self.r["sessions.visitor"][self._best(("first_ts", "first_hi", "first_lo"))]
 
     @cached_property
+    def _several(self) -> np.ndarray:
+        """The rows of sessions with several rows (found in several pieces)."""
+        return np.flatnonzero(np.bincount(self.group, minlength=self.n)[self.group] > 1)
+
+    def _reduce(self, values: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+        """Per session, `ufunc` (np.minimum, np.maximum) of its rows' values: only the rows of
+        sessions with several are reduced."""
+        out = np.empty(self.n, dtype=values.dtype)
+        out[self.group] = values  # a value of each session's rows
+        rows = self._several
+        ufunc.at(out, self.group[rows], values[rows])
+        return out
+
+    @cached_property
     def first_ts(self) -> np.ndarray:
-        first = np.full(self.n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, self.group, self.r["sessions.first_ts"])
-        return first
+        return self._reduce(self.r["sessions.first_ts"], np.minimum)
 
     @cached_property
     def last_ts(self) -> np.ndarray:
-        last = np.full(self.n, np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(last, self.group, self.r["sessions.last_ts"])
-        return last
+        return self._reduce(self.r["sessions.last_ts"], np.maximum)
 
     @cached_property
     def views(self) -> np.ndarray:
