@@ -7,15 +7,20 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install frontend run demo test test-fast lint format cassandra cassandra-stop services services-stop bench clean
+.PHONY: install audit frontend run demo test test-fast lint format cassandra cassandra-stop services services-stop bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --upgrade pip setuptools  # the venv's seed setuptools is old
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Versions and known vulnerabilities from the registries' metadata (pip-audit and npm audit
+# cannot reach their services here): docs/security.md, "Dependency audits".
+audit: $(STAMP)
+	$(PY) infra/audit.py
 
 # The dashboard (static/dist) and the snippet (static/client/dist), built with npm only when a
 # source changed since the last build (node_modules installed when the lock file changed).
