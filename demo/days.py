@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from eventstore import get_store
+from eventstore.columns import EventBatch
 
 from . import traffic
 from .site import Site
@@ -28,22 +29,23 @@ class DayWritten:
 
 
 def write_days(site: Site, plan: list[tuple[dt.date, int]], seed: int) -> DayWritten:
-    """Generate these days (date, people) and store them, up to IMPORT_GROUP events per import
-    transaction: each transaction rewrites the pages of the per-visitor tables (codes, last
-    seen, stage entries: keyed by hashes) that its visitors land on, so fewer, larger
-    transactions rewrite fewer. Idempotent: the days' events are the same every time."""
+    """Generate these days (date, people) and store them by columns (`import_columns`: no
+    object per event), up to IMPORT_GROUP events per import transaction: each transaction
+    rewrites the pages of the per-visitor tables (codes, last seen, stage entries: keyed by
+    hashes) that its visitors land on, so fewer, larger transactions rewrite fewer.
+    Idempotent: the days' events are the same every time."""
     with _collector_paused():
         now_ms = int(time.time() * 1000)  # today's traffic stops at the present
         days = [
-            traffic.generate_day(site, day, people, seed=seed, until_ms=now_ms)
+            traffic.generate_day_rows(site, day, people, seed=seed, until_ms=now_ms)
             for day, people in plan
         ]
-        events = [event for day in days for event in day.events]
+        rows = [row for day in days for row in day.rows]
         store, new, duplicates = get_store(), 0, 0
-        for start in range(0, len(events), IMPORT_GROUP):
-            result = store.import_events(events[start : start + IMPORT_GROUP])
-            new += len(result.new_keys)
-            duplicates += len(result.duplicate_keys)
+        for start in range(0, len(rows), IMPORT_GROUP):
+            counts = store.import_columns(EventBatch.of_rows(rows[start : start + IMPORT_GROUP]))
+            new += counts.new
+            duplicates += counts.duplicates
     visitors, sessions = sum(day.visitors for day in days), sum(day.sessions for day in days)
     return DayWritten(plan[0][0], new, duplicates, visitors, sessions)
 

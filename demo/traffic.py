@@ -21,6 +21,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from operator import itemgetter
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,7 @@ def _constructor() -> Callable[..., StoredEvent]:
 
 
 _event = _constructor()
+_TS, _VISITOR, _SESSION = (_ORDER.index(name) for name in ("ts", "visitor_id", "session_id"))
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,30 @@ def generate_day(
 ) -> Day:
     """The events of `people` people on one local day: the same for the same arguments; with
     `until_ms`, those that happened by then (a later call adds the rest)."""
-    events = _DayGenerator(site, day, seed=seed).run(people)
-    if until_ms is not None and events and events[-1].ts > until_ms:
-        events = [event for event in events if event.ts <= until_ms]
-    visitors = len({event.visitor_id for event in events})
-    return Day(day, events, visitors, len({event.session_id for event in events}))
+    rows = generate_day_rows(site, day, people, seed=seed, until_ms=until_ms)
+    return Day(day, [_event(*row) for row in rows.rows], rows.visitors, rows.sessions)
+
+
+@dataclass(frozen=True)
+class DayRows:
+    """`Day`, its events as tuples of StoredEvent's fields in order (`EventBatch.of_rows`):
+    what bulk imports store, without building an object per event."""
+
+    day: dt.date
+    rows: list[tuple]
+    visitors: int
+    sessions: int
+
+
+def generate_day_rows(
+    site: Site, day: dt.date, people: int, *, seed: int = 7, until_ms: int | None = None
+) -> DayRows:
+    """`generate_day`'s events, as rows (the same values, in the same order)."""
+    rows = _DayGenerator(site, day, seed=seed).run(people)
+    if until_ms is not None and rows and rows[-1][_TS] > until_ms:
+        rows = [row for row in rows if row[_TS] <= until_ms]
+    visitors = len({row[_VISITOR] for row in rows})
+    return DayRows(day, rows, visitors, len({row[_SESSION] for row in rows}))
 
 
 def _volume(site: Site, day: dt.date, seed: int) -> float:
@@ -183,7 +204,7 @@ class _DayGenerator:
     def __init__(self, site: Site, day: dt.date, *, seed: int) -> None:
         self.site, self.day, self.seed = site, day, seed
         self.rng = random.Random(f"{seed}:{site.app_id}:{day.isoformat()}")
-        self.events: list[StoredEvent] = []
+        self.events: list[tuple] = []  # StoredEvent's fields, in order
         self.counter = 0
         h = hashlib.blake2b(f"{seed}:{site.app_id}:{day}".encode(), digest_size=10).hexdigest()
         self.id_prefix = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-a{h[15:18]}-"
@@ -196,13 +217,13 @@ class _DayGenerator:
         self.day_end = self.hours[-1][1] + 3_600_000
         self.hour_cum = list(itertools.accumulate(HOURLY[hour] for hour, _ in self.hours))
 
-    def run(self, people: int) -> list[StoredEvent]:
+    def run(self, people: int) -> list[tuple]:
         returning = round(people * RETURNING) if self.site.first_party_ids else 0
         for k in range(people - returning):
             self._person((self.day.toordinal(), k))
         for k in range(returning):
             self._person(self._earlier_person(k))
-        self.events.sort(key=_by_time)
+        self.events.sort(key=itemgetter(_TS))
         return self.events
 
     # -- people ------------------------------------------------------------------------------
@@ -311,7 +332,7 @@ class _Session:
         self.page = page
         c, site = self.client, self.site
         self.day.events.append(
-            _event(
+            (
                 site.app_id, site.epoch, self.day.event_id(), self.ts, "pageview", self.visitor,
                 self.session, page.path, page.query, page.title, referrer or "", "", "", "", 0,
                 None, c.browser, c.os, c.device, self.screen, self.lang, page.campaign, page.utm,
@@ -330,7 +351,7 @@ class _Session:
             self.ts += self.dwell
             c, site, page = self.client, self.site, self.page
             self.day.events.append(
-                _event(
+                (
                     site.app_id, site.epoch, self.day.event_id(), self.ts, "leave", self.visitor,
                     self.session, page.path, page.query, "", "", "", "", "", self.dwell, None,
                     c.browser, c.os, c.device, None, "", "", None, (),
@@ -357,16 +378,12 @@ class _Session:
         """A click, element or custom event (the rarer kinds)."""
         c, site = self.client, self.site
         self.day.events.append(
-            _event(
+            (
                 site.app_id, site.epoch, self.day.event_id(), ts, kind, self.visitor,
                 self.session, path, query, "", "", selector, name, action, duration_ms, props,
                 c.browser, c.os, c.device, None, "", "", None, stages,
             )
         )  # fmt: skip
-
-
-def _by_time(event: StoredEvent) -> int:
-    return event.ts
 
 
 def _cumulative(shares: list[tuple[int, float]]) -> list[tuple[int, float]]:

@@ -22,6 +22,8 @@ Methods a backend may override (the defaults are correct, only slower)
 - `rollups`: small tables summarizing the range's events (default: computed from `columns`);
 - `stage_visitors_many`, `stage_entry_counts`: several stages at once;
 - `import_events`: large batches at once (default: `append` by groups);
+- `import_columns`: the same, of a batch given by columns (`columns.EventBatch`; default:
+  `import_events` of its events);
 - `free_bytes` (and `bytes_per_event`): the disk space left, for commands that write a lot;
 - `flush_pending`: deferred work the writer does when idle (default: none);
 - `schema_migrate`, `schema_missing` (class methods): create or check what the backend needs
@@ -34,11 +36,20 @@ import abc
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .columns import Columns
+from .columns import Columns, EventBatch
 from .rollups import Rollups, raw_columns, rollups_of_rows
 from .values import AppendResult, EventKey, ScanRow, StoredEvent, days_between
 
 IMPORT_GROUP = 500  # events per append when a backend imports by appending
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What `import_columns` did: how many events it stored, and how many were stored
+    already (not stored or counted again)."""
+
+    new: int = 0
+    duplicates: int = 0
 
 
 @dataclass
@@ -93,6 +104,13 @@ class EventStore(abc.ABC):
             new |= result.new_keys
             duplicate |= result.duplicate_keys
         return AppendResult(new_keys=frozenset(new), duplicate_keys=frozenset(duplicate - new))
+
+    def import_columns(self, batch: EventBatch) -> ImportCounts:
+        """`import_events` of a batch given by columns (generated traffic): the same contract
+        and the same stored data, counted instead of listed. Backends with a bulk path override
+        it; the default imports the batch's events."""
+        result = self.import_events(batch.events())
+        return ImportCounts(len(result.new_keys), len(result.duplicate_keys))
 
     @abc.abstractmethod
     def last_seen(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
 import numpy as np
@@ -73,6 +73,11 @@ def _id_keys(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     for i in np.flatnonzero(~canonical):
         hi[i], lo[i] = _id_key(ids[i])
     return hi, lo
+
+
+def id_keys(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`_id_key` of many ids, as two arrays (the halves insights order ties by)."""
+    return _id_keys(ids)
 
 
 def stage_mask(stages: Iterable[int]) -> int:
@@ -204,22 +209,35 @@ def _build(
     """Columns of events already in (ts, event_id) order; `coded`: the store's codes of some
     string columns (those columns get a `Dictionary` for table). Written with C-level idioms
     (map, dict.fromkeys): ingest runs this for every stored event."""
+    names = (*STRINGS, "event_id", "ts", "duration_ms", "stages")
+    return build_columns({name: list(map(attrgetter(name), ordered)) for name in names}, coded)
+
+
+def build_columns(
+    values: Mapping[str, Sequence], coded: Mapping[str, Mapping[str, int]] | None = None
+) -> Columns:
+    """`_build` of events given by their fields' values (`STRINGS`, `event_id`, `ts`,
+    `duration_ms`, `stages` as a StoredEvent holds them; `id_hi` and `id_lo`, `id_keys` of the
+    ids, if known), already in (ts, event_id) order."""
     codes, tables = {}, {}
     for name in STRINGS:
-        values = list(map(attrgetter(name), ordered))
+        column = values[name]
         if coded and name in coded:
-            codes[name] = list(map(coded[name].__getitem__, values))
+            codes[name] = list(map(coded[name].__getitem__, column))
             tables[name] = Dictionary(max(codes[name], default=-1) + 1)
             continue
-        table = list(dict.fromkeys(values))
+        table = list(dict.fromkeys(column))
         index = dict(zip(table, range(len(table)), strict=True))
-        codes[name] = list(map(index.__getitem__, values))
+        codes[name] = list(map(index.__getitem__, column))
         tables[name] = table
-    id_hi, id_lo = _id_keys(list(map(attrgetter("event_id"), ordered)))
+    if "id_hi" in values:  # given (`id_keys` of the ids)
+        id_hi, id_lo = values["id_hi"], values["id_lo"]
+    else:
+        id_hi, id_lo = _id_keys(list(values["event_id"]))
     numbers = {
-        "ts": list(map(attrgetter("ts"), ordered)),
-        "duration_ms": list(map(attrgetter("duration_ms"), ordered)),
-        "stages": [stage_mask(s) if s else 0 for s in map(attrgetter("stages"), ordered)],
+        "ts": values["ts"],
+        "duration_ms": values["duration_ms"],
+        "stages": [stage_mask(s) if s else 0 for s in values["stages"]],
         "id_hi": id_hi,
         "id_lo": id_lo,
     }
@@ -259,6 +277,11 @@ def encode_part(
     """One part of the given events (any order, no duplicates). `dictionary`: the store's codes
     of the `GLOBAL` columns' values (the part then stores those codes, and no table)."""
     return _part(_build(sorted(events, key=_by_order), dictionary))
+
+
+def encode_columns(columns: Columns) -> Part:
+    """The part of events already by columns (`build_columns`)."""
+    return _part(columns)
 
 
 def _part(columns: Columns) -> Part:
@@ -341,3 +364,41 @@ def _by_id(ts: np.ndarray, unordered: Callable[[str], np.ndarray], rows: np.ndar
         if not (key[by][1:] == key[by][:-1]).any():
             return by
     return np.lexsort((unordered("id_lo")[rows], hi, ts))
+
+
+# --- batches: events by columns, for bulk imports ------------------------------------------------
+
+EVENT_FIELDS = tuple(f.name for f in fields(StoredEvent))
+
+
+class EventBatch:
+    """Many events by columns, for bulk imports (`EventStore.import_columns`): per field of
+    `StoredEvent`, a sequence of one value per event (the same event at the same index of every
+    column), values exactly as a StoredEvent holds them. Events in any order."""
+
+    def __init__(self, columns: Mapping[str, Sequence]) -> None:
+        if tuple(columns) != EVENT_FIELDS:
+            raise ValueError(f"a batch has the columns {EVENT_FIELDS}, in that order")
+        lengths = {len(values) for values in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError("a batch's columns have different lengths")
+        self.columns = dict(columns)
+        self._length = lengths.pop()
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Sequence]) -> EventBatch:
+        """The batch of rows, each StoredEvent's fields in order."""
+        if not rows:
+            return cls({name: () for name in EVENT_FIELDS})
+        return cls(dict(zip(EVENT_FIELDS, zip(*rows, strict=True), strict=True)))
+
+    @classmethod
+    def of_events(cls, events: Sequence[StoredEvent]) -> EventBatch:
+        return cls.of_rows(list(map(attrgetter(*EVENT_FIELDS), events)))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def events(self) -> list[StoredEvent]:
+        """The batch's events as StoredEvents (what stores without a bulk path import)."""
+        return [StoredEvent(*row) for row in zip(*self.columns.values(), strict=True)]

@@ -44,6 +44,20 @@ def test_the_same_seed_gives_the_same_events_and_another_seed_others():
     assert len({e.event_id for e in first}) == len(first)
 
 
+def test_a_days_rows_are_its_events_field_by_field():
+    """What bulk imports store (rows, no object per event) is what `generate_day` gives."""
+    shop = site(first_party_ids=True)
+    for day in (FIRST_DAY, FIRST_DAY + dt.timedelta(days=5)):
+        events = traffic.generate_day(shop, day, 300, seed=5, until_ms=None)
+        rows = traffic.generate_day_rows(shop, day, 300, seed=5)
+        cut = events.events[len(events.events) // 2].ts
+        assert [dataclasses.astuple(event) for event in events.events] == rows.rows
+        assert (rows.visitors, rows.sessions) == (events.visitors, events.sessions) != (0, 0)
+        assert traffic.generate_day_rows(shop, day, 300, seed=5, until_ms=cut).rows == [
+            dataclasses.astuple(event) for event in events.events if event.ts <= cut
+        ]
+
+
 def test_a_day_is_the_same_whatever_window_it_is_generated_in():
     shop = site()
     week = {

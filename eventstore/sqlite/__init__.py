@@ -26,6 +26,7 @@ One connection per thread; writes take the write lock up front (BEGIN IMMEDIATE)
 - `schema`: the tables, the statements, rows to and from events;
 - `codes`: the dictionary of visitor and session codes;
 - `parts`: column parts: building, reading, merging;
+- `bulk`: imports by columns (generated traffic): rows, parts and per-visitor rows at once;
 - `store`: `SQLiteEventStore`, the backend.
 """
 

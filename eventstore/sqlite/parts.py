@@ -72,16 +72,24 @@ def insert_part(
 
 
 def store_part(
-    conn: sqlite3.Connection, app_id: int, epoch: int, day: int, level: int, part: Part
+    conn: sqlite3.Connection,
+    app_id: int,
+    epoch: int,
+    day: int,
+    level: int,
+    part: Part,
+    columns: Columns | None = None,
 ) -> None:
-    """A part: its header row in `segments`, a row per column in `segment_columns`."""
+    """A part: its header row in `segments`, a row per column in `segment_columns`.
+    `columns`: the part's events by columns when the caller has them (its rollup is computed
+    from them instead of decoding the part again)."""
     cursor = conn.execute(
         INSERT_PART, (app_id, epoch, day, level, part.n, part.first_ts, part.header())
     )
-    columns = [(name, part.data[name]) for name in ARRAYS]
-    columns += summary_bytes(summarize(decode_parts([part]))).items()
+    rollup = summarize(decode_parts([part]) if columns is None else columns)
+    data = [(name, part.data[name]) for name in ARRAYS] + list(summary_bytes(rollup).items())
     conn.executemany(
-        INSERT_COLUMN, [(app_id, epoch, cursor.lastrowid, name, data) for name, data in columns]
+        INSERT_COLUMN, [(app_id, epoch, cursor.lastrowid, name, value) for name, value in data]
     )
 
 

@@ -12,10 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from ..base import EventStore
-from ..columns import ARRAYS, GLOBAL, Columns, decode_parts
+from ..base import EventStore, ImportCounts
+from ..columns import ARRAYS, GLOBAL, Columns, EventBatch, decode_parts
 from ..rollups import Rollups
 from ..values import MS_PER_DAY, AppendResult, EventKey, ScanRow, StoredEvent, day_name
+from . import bulk
 from .parts import (
     compact,
     insert_part,
@@ -227,6 +228,28 @@ class SQLiteEventStore(EventStore):
         self._remember_codes(learned)
         new_keys = frozenset(event.key for event in new)
         return AppendResult(new_keys=new_keys, duplicate_keys=frozenset(rows) - new_keys)
+
+    def import_columns(self, batch: EventBatch) -> ImportCounts:
+        """A batch by columns (generated traffic) through `bulk`: one partition, none of its
+        events stored yet, in one transaction. Any other batch (several partitions, an event
+        id twice, events stored already) is imported by `import_events`."""
+        if not len(batch):
+            return ImportCounts()
+        prepared = bulk.prepare(batch)  # before the lock; bad data fails here or rolls back
+        if prepared is not None:
+            key = (prepared.app_id, prepared.epoch)
+            with self._import_lock(), self._transaction() as conn:
+                if not bulk.stored_ids(conn, prepared):
+                    incarnation = self._incarnation(conn, key)
+                    learned = {key: (incarnation, {kind: {} for kind in GLOBAL})}
+                    known = self._cached_codes(key, incarnation)
+                    bulk.write(conn, prepared, known, learned[key][1])
+                else:
+                    learned = None
+            if learned is not None:
+                self._remember_codes(learned)
+                return ImportCounts(new=prepared.n)
+        return super().import_columns(batch)
 
     @contextlib.contextmanager
     def _import_lock(self) -> Iterator[None]:
