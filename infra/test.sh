@@ -32,8 +32,19 @@ step "dashboard end to end (Playwright, Chromium, a real server)"
 (cd static/dashboard && DATALAB_TEST_CHROMIUM="$DATALAB_TEST_CHROMIUM" E2E_DATA_DIR="$DATALAB_DATA_DIR/e2e" \
   npx playwright test)
 
-step "suite on SQLite (every test but the container's, below)"
-"$PY" -m pytest -q -p no:cacheprovider -m "not container"
+step "suite on SQLite (every test but the container's and the cluster's, below)"
+"$PY" -m pytest -q -p no:cacheprovider -m "not container and not cassandra_cluster"
+
+step "3-node Cassandra cluster: a node killed during ingest, several servers"
+t0=$SECONDS
+bash infra/cassandra.sh cluster start
+cluster_rc=0
+DATALAB_TEST_CASSANDRA_CLUSTER_HOSTS="$(bash infra/cassandra.sh cluster hosts)" \
+DATALAB_TEST_CASSANDRA_CLUSTER_PORT="$(bash infra/cassandra.sh cluster port)" \
+DATABASE_URL="$PG_URL" "$PY" -m pytest -q -p no:cacheprovider -m cassandra_cluster || cluster_rc=$?
+bash infra/cassandra.sh cluster stop
+printf '== cluster step: %d s\n' "$((SECONDS - t0))" >&2
+[ "$cluster_rc" -eq 0 ] || exit "$cluster_rc"
 
 step "database-backed suite on PostgreSQL"
 DATABASE_URL="$PG_URL" "$PY" -m pytest -q -p no:cacheprovider -m "not browser and not cassandra and not container"
