@@ -3,10 +3,12 @@
 Method: for each store, a fresh temporary data directory (and, for Cassandra, a fresh keyspace on
 the configured node), an owner and a locked app with the demo shop's configuration made through
 the real services; then, on the same traffic (N events over 30 days, seed 7):
-- generation alone: `demo.traffic.generate` in this process, nothing stored (the baseline of
-  what the generator costs);
-- the store alone: the same events, generated beforehand, given to `import_events` day by day
-  (the baseline of what storing costs);
+- generation alone: `demo.traffic.generate_day_rows` in this process, nothing stored (what the
+  generator costs);
+- the store alone, two ways, each into an empty partition: the same events, generated
+  beforehand, by columns (`import_columns`, what `generate_traffic` writes through) and as
+  StoredEvents (`import_events`, the per-event path: the baseline), in batches of a few days
+  as the command makes them;
 - `traffic_generate` end to end (what the command runs), with 1 process and with `--jobs`
   processes, each time into an empty partition (the app's epoch is bumped by unlocking and
   locking again between runs).
@@ -38,7 +40,8 @@ def run_store(store: str, events: int, jobs: int) -> None:
         from apps_registry import services as apps
         from demo import services, traffic
         from demo.shop import DEMO_CONFIG
-        from eventstore import get_store
+        from eventstore import StoredEvent, get_store
+        from eventstore.columns import EventBatch
         from funnels import services as funnels
         from orgs.services import user_create_verified
         from tokens import services as tokens
@@ -56,25 +59,49 @@ def run_store(store: str, events: int, jobs: int) -> None:
 
         gc.disable()
         began, cpu = time.perf_counter(), cpu_seconds()
-        days = [traffic.generate_day(site, d, n) for d, n in zip(dates, people, strict=True)]
-        made = sum(len(day.events) for day in days)
+        days = [traffic.generate_day_rows(site, d, n) for d, n in zip(dates, people, strict=True)]
+        made = sum(len(day.rows) for day in days)
         report("generation alone (1 process)", made, time.perf_counter() - began, cpu)
-        began, cpu = time.perf_counter(), cpu_seconds()
-        for day in days:
-            get_store().import_events(day.events)
-        report("store alone: import_events (1 process)", made, time.perf_counter() - began, cpu)
+        per_person = traffic.events_per_person(site)
+        chunks = services.day_chunks(list(zip(dates, people, strict=True)), per_person, 1)
+        batches, start = [], 0
+        for chunk in chunks:  # the command's batches: a few days each
+            batches.append([row for day in days[start : start + len(chunk)] for row in day.rows])
+            start += len(chunk)
         del days
+        event_store = get_store()
+        began, cpu = time.perf_counter(), cpu_seconds()
+        for rows in batches:
+            event_store.import_columns(EventBatch.of_rows(rows))
+        seconds = time.perf_counter() - began
+        report("store alone: import_columns (1 process)", made, seconds, cpu)
+        new_epoch(app, owner)  # the same events in an empty partition
+        objects = [[StoredEvent(row[0], app.epoch, *row[2:]) for row in rows] for rows in batches]
+        del batches
+        began, cpu = time.perf_counter(), cpu_seconds()
+        for batch in objects:
+            event_store.import_events(batch)
+        report("store alone: import_events (1 process)", made, time.perf_counter() - began, cpu)
+        del objects
         gc.enable()
         gc.collect()
 
         for label, processes in (("1 process", 1), (f"{jobs} processes", jobs)):
-            apps.app_unlock(app=app, actor=owner)  # a new, empty epoch
-            tokens.token_issue(app=app, actor=owner)
-            app.refresh_from_db()
+            new_epoch(app, owner)
             cpu = cpu_seconds()
             done = services.traffic_generate(app=app, events=events, end=end, jobs=processes)
             report(f"generate_traffic end to end ({label})", done.new, done.seconds, cpu)
         print(f"store={store} load after: {load()}")
+
+
+def new_epoch(app, owner) -> None:
+    """A new, empty epoch of the app (the traffic's app ids change with it)."""
+    from apps_registry import services as apps
+    from tokens import services as tokens
+
+    apps.app_unlock(app=app, actor=owner)
+    tokens.token_issue(app=app, actor=owner)
+    app.refresh_from_db()
 
 
 def load() -> str:

@@ -110,7 +110,7 @@ def traffic_generate(
     per_person = traffic.events_per_person(site)
     _check_space(round(sum(people) * per_person))
     started = time.perf_counter()
-    chunks = _chunks(list(zip(dates, people, strict=True)), per_person, jobs)
+    chunks = day_chunks(list(zip(dates, people, strict=True)), per_person, jobs)
     written = list(_write_days(site, chunks, seed, jobs, on_day or (lambda _: None)))
     return Generated(
         app=app,
@@ -136,7 +136,7 @@ def _check_space(events: int) -> None:
         )
 
 
-def _chunks(
+def day_chunks(
     plan: list[tuple[dt.date, int]], per_person: float, jobs: int
 ) -> list[list[tuple[dt.date, int]]]:
     """Consecutive days stored together: about IMPORT_GROUP events at most, and no more than

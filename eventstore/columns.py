@@ -197,6 +197,16 @@ class Columns:
         return self if (lo, hi) == (0, len(self)) else self.take(slice(lo, hi))
 
 
+def recoded(columns: Columns, remaps: Mapping[str, np.ndarray]) -> Columns:
+    """The same columns, the store-coded columns of `remaps` coded again (`remap[code]`: a
+    batch's own codes to the store's)."""
+    codes, tables = dict(columns.codes), dict(columns.tables)
+    for name, remap in remaps.items():
+        codes[name] = remap[columns.codes[name]].astype(np.int32)
+        tables[name] = Dictionary(int(codes[name].max()) + 1 if len(columns) else 0)
+    return Columns(codes, tables, len(columns))
+
+
 def _from_lists(strings: dict, numbers: dict, tables: dict) -> Columns:
     arrays = {name: np.asarray(numbers[name], dtype=dtype) for name, dtype in NUMBERS}
     arrays |= {name: np.asarray(strings[name], dtype=np.int32) for name in STRINGS}

@@ -2,11 +2,13 @@
 given by columns (`columns.EventBatch`) goes into the raw rows, the column parts (one per UTC
 day, with their rollups) and the per-visitor tables without a Python object per event.
 
-Everything that needs no database is prepared before the write lock (`prepare`): the rows in
-time order, the per-visitor rows once per visitor (sorted by key, so the upserts walk each
-table's B-tree once, in order), and each day's columns. Under the lock, `write` checks that none
-of the batch's events is stored yet (the caller then imports it event by event instead), assigns
-the dictionary codes of the batch's visitors and sessions at once and stores it all.
+Everything that needs no database is prepared before the write lock (`prepare`), so that
+importers in several processes hold the lock as briefly as they can: the rows in time order, the
+per-visitor rows once per visitor (sorted by key, so the upserts walk each table's B-tree once,
+in order), and each day's columns, its visitors and sessions coded by the batch's own codes.
+Under the lock, `write` checks that none of the batch's events is stored yet (the caller then
+imports it event by event instead), assigns the dictionary codes of the batch's visitors and
+sessions at once, maps the batch's codes to them (one array lookup per column), stores it all.
 
 What is stored is what `import_events` stores for the same events: the same rows, counts, stage
 entries (the earliest ts per stage and visitor), last seen (the latest ts per visitor; of the
@@ -31,6 +33,7 @@ from ..columns import (
     build_columns,
     encode_columns,
     id_keys,
+    recoded,
 )
 from ..values import MS_PER_DAY, day_name
 from .codes import assign_codes
@@ -47,11 +50,13 @@ class Prepared:
     app_id: int
     epoch: int
     n: int
-    rows: list[list]  # the raw rows' columns, in COLUMNS order
-    days: list[tuple[int, int, int]]  # (UTC day number, first row, row after the last)
+    rows: list[tuple]  # the raw rows (COLUMNS), in time order
+    days: list[tuple[int, str, int, int]]  # (UTC day number, its name, first ts, last ts)
+    ids: list[str]  # the events' ids
     last: list[tuple]  # UPSERT_LAST rows, by visitor
     stages: list[tuple]  # UPSERT_STAGE rows, by (stage, visitor)
-    parts: list[tuple[int, dict]]  # (day number, PART_FIELDS' values in (ts, event_id) order)
+    values: dict[str, list[str]]  # per GLOBAL column, its distinct values: the batch's codes
+    parts: list[tuple[int, Columns]]  # (day number, its events, GLOBAL columns in batch codes)
 
 
 def prepare(batch: EventBatch) -> Prepared | None:
@@ -84,26 +89,34 @@ def prepare(batch: EventBatch) -> Prepared | None:
         "stages": list(map(_StageTexts().__getitem__, columns["stages"])),
     }
     rows = [derived[name] if name in derived else columns[name] for name in COLUMNS]
+    values = {kind: sorted(set(columns[kind])) for kind in GLOBAL}
+    local = {
+        kind: dict(zip(kinds, range(len(kinds)), strict=True)) for kind, kinds in values.items()
+    }
     return Prepared(
         app_id=app_id,
         epoch=epoch,
         n=n,
-        rows=rows,
-        days=days,
+        rows=list(zip(*rows, strict=True)),
+        days=[(day, day_name(day), int(ts[start]), int(ts[end - 1])) for day, start, end in days],
+        ids=list(columns["event_id"]),
         last=_last_seen(app_id, epoch, columns),
         stages=_stage_entries(app_id, epoch, columns),
-        parts=[(day, _part_values(columns, ts, start, end)) for day, start, end in days],
+        values=values,
+        parts=[
+            (day, build_columns(_part_values(columns, ts, start, end), local))
+            for day, start, end in days
+        ],
     )
 
 
 def stored_ids(conn: sqlite3.Connection, prepared: Prepared) -> set[str]:
     """The batch's event ids that are stored already (one range read per day)."""
-    ts, ids = prepared.rows[COLUMNS.index("ts")], prepared.rows[COLUMNS.index("event_id")]
     found: set[str] = set()
-    for day, start, end in prepared.days:
-        params = (prepared.app_id, prepared.epoch, day_name(day), ts[start], ts[end - 1])
+    for _, name, low, high in prepared.days:
+        params = (prepared.app_id, prepared.epoch, name, low, high)
         found.update(event_id for (event_id,) in conn.execute(SELECT_KEYS, params))
-    return found & set(ids) if found else found
+    return found & set(prepared.ids) if found else found
 
 
 def write(
@@ -113,22 +126,21 @@ def write(
     `known`: dictionary codes known to be committed, by kind; those looked up or assigned go
     into `learned`."""
     app_id, epoch = prepared.app_id, prepared.epoch
-    conn.executemany(INSERT_EVENT, zip(*prepared.rows, strict=True))
+    conn.executemany(INSERT_EVENT, prepared.rows)
     conn.executemany(UPSERT_STAGE, prepared.stages)
     conn.executemany(UPSERT_LAST, prepared.last)
     conn.execute(COUNT_PARTITION, (app_id, epoch, prepared.n))
-    dictionary = {}
-    for kind in GLOBAL:
+    remaps = {}
+    for kind, values in prepared.values.items():
         cached = known.get(kind, {})
-        values = set(prepared.rows[COLUMNS.index(kind)])
         codes = {value: cached[value] for value in values if value in cached}
         if len(codes) < len(values):
-            found = assign_codes(conn, app_id, epoch, kind, values - codes.keys())
+            found = assign_codes(conn, app_id, epoch, kind, set(values) - codes.keys())
             codes.update(found)
             learned[kind].update(found)
-        dictionary[kind] = codes
-    for day, values in prepared.parts:
-        columns: Columns = build_columns(values, dictionary)
+        remaps[kind] = np.array(list(map(codes.__getitem__, values)), dtype=np.int64)
+    for day, batch_coded in prepared.parts:
+        columns = recoded(batch_coded, remaps)
         store_part(conn, app_id, epoch, day, 0, encode_columns(columns), columns)
         compact(conn, app_id, epoch, day)
 
