@@ -84,7 +84,7 @@ def spread_codes(codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     np.not_equal(codes[1:], codes[:-1], out=starts[1:])
     inner = np.asarray(offsets[1:-1])
     starts[inner[inner < n]] = True
-    return np.bincount(codes[starts])[codes] > 1
+    return (np.bincount(codes[starts]) > 1)[codes]
 
 
 def group_index(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ def hits_of(r: Rollups, n: int) -> Hits:
 def levels(source: Scan | Rollups, *, n: int, order: str, window_seconds: int) -> np.ndarray:
     """Per visitor code, the number of stages of an n-stage funnel reached."""
     r = rollups_of(source)
-    visitor, level, _ = REACH[order](hits_of(r, n), n, window_seconds * 1000)
+    visitor, level, _ = REACH[order](hits_of(r, n), n, window_seconds * 1000, timed=False)
     return _per_visitor(r, visitor, level)
 
 

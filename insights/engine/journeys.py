@@ -37,8 +37,9 @@ def _page_sequences(r: Rollups, start: str | None) -> tuple[np.ndarray, np.ndarr
     again = np.flatnonzero(spread)
     ranks = string_ranks(r.tables["path"])
     again = again[np.lexsort((ranks[path[again]], ts[again], session[again]))]
-    order = np.r_[np.flatnonzero(~spread), again]
-    session, path = session[order], path[order]
+    alone = ~spread
+    session = np.concatenate([session[alone], session[again]])
+    path = np.concatenate([path[alone], path[again]])
     keep = group_starts(session) | group_starts(path)
     return session[keep], path[keep]
 
@@ -52,16 +53,19 @@ def journeys(source: Scan | Rollups, *, start: str | None, steps: int, direction
         return _journey_graph(np.zeros((0, steps), dtype=np.int64), session, [])
     left = len(r.tables["path"])  # the code of the "(left)" node
     starts = np.flatnonzero(group_starts(session))
-    end_of = np.repeat(np.r_[starts[1:], len(session)], np.diff(np.r_[starts, len(session)]))
+    ends = np.r_[starts[1:], len(session)]
     if start is None:
-        first = starts
+        first, end = starts, ends
     else:
         at = np.flatnonzero(path == r.code_of("path", start))
         first = at[group_starts(session[at])]
-    length = np.minimum(end_of[first] - first, steps)
-    step = np.arange(steps)
-    at_step = np.minimum(first[:, None] + step, len(path) - 1)
-    walks = np.where(step < length[:, None], path[at_step], -1).astype(np.int64)
+        end = ends[np.searchsorted(starts, first, side="right") - 1]
+    length = np.minimum(end - first, steps)
+    step = np.arange(steps, dtype=np.int32 if len(path) < 2**31 - steps else np.int64)
+    at_step = first.astype(step.dtype)[:, None] + step
+    np.minimum(at_step, len(path) - 1, out=at_step)
+    walks = path[at_step]
+    walks[step >= length[:, None]] = -1
     short = np.flatnonzero(length < steps)
     walks[short, length[short]] = left  # visitors who stopped before `steps` pages
     s = sessions(r)

@@ -4,8 +4,9 @@
 Input: `Hits`, the events that reached a stage below n, in (visitor, ts, event_id) order. Each
 function returns, per *attempt*, the visitor, the level reached and the gaps (ms) between the
 last two stages of the attempt's earliest path to each level (column k-1 for level k; none for
-`any`). Attempts are in hit order, so a visitor's first attempt reaching level k (whose path
-`funnel.ordered_reach` reports) is the first of theirs in the arrays.
+`any`; `timed=False`: none wanted, which `ordered` then skips). Attempts are in hit order, so
+a visitor's first attempt reaching level k (whose path `funnel.ordered_reach` reports) is the
+first of theirs in the arrays.
 """
 
 from __future__ import annotations
@@ -45,29 +46,32 @@ def _first_with(positions: np.ndarray, hits: Hits, after: np.ndarray, *, strictl
     return found, (at < len(positions)) & (hits.visitor[found] == hits.visitor[after])
 
 
-def ordered(hits: Hits, n: int, window_ms: int) -> Reach:
+def ordered(hits: Hits, n: int, window_ms: int, *, timed: bool = True) -> Reach:
     """Every stage-1 hit is an attempt, followed greedily: at each stage the earliest
-    later-or-same hit reaching it within the window (`funnel._ordered_from`)."""
+    later-or-same hit reaching it within the window (`funnel._ordered_from`). Only the attempts
+    still going are followed; `timed=False`: no gaps (levels only)."""
     starts = np.flatnonzero(hits.masks & 1)
-    limit = hits.ts[starts] + window_ms
-    times = np.zeros((len(starts), n), dtype=np.int64)
-    times[:, 0] = hits.ts[starts]
     level = np.ones(len(starts), dtype=np.int64)
-    pos, alive = starts, np.ones(len(starts), dtype=bool)
+    times = np.zeros((len(starts), n), dtype=np.int64) if timed else None
+    going, pos, limit = np.arange(len(starts)), starts, hits.ts[starts] + window_ms
+    if times is not None:
+        times[:, 0] = hits.ts[starts]
     for k in range(1, n):
-        candidate, found = _first_with(
-            np.flatnonzero(hits.masks >> k & 1), hits, pos, strictly=False
-        )
-        alive &= found & (hits.ts[candidate] <= limit)
-        pos = np.where(alive, candidate, pos)
-        times[:, k] = hits.ts[candidate]
-        level += alive
+        reaching = np.flatnonzero(hits.masks & (1 << k))
+        candidate, found = _first_with(reaching, hits, pos, strictly=False)
+        found &= hits.ts[candidate] <= limit
+        going, pos, limit = going[found], candidate[found], limit[found]
+        level[going] += 1
+        if times is not None:
+            times[going, k] = hits.ts[pos]
+    if times is None:
+        return hits.visitor[starts], level, None
     gaps = np.zeros_like(times)
     gaps[:, 1:] = times[:, 1:] - times[:, :-1]
     return hits.visitor[starts], level, gaps
 
 
-def strict(hits: Hits, n: int, window_ms: int) -> Reach:
+def strict(hits: Hits, n: int, window_ms: int, *, timed: bool = True) -> Reach:
     """`funnel._strict_from` for every attempt at once. From the hit p that reached stage k-1,
     stage k is reached by p itself, or by the first later hit q that is not a mere repeat of
     stage k-1 (none may be crossed), each within the window. Both may hold, so an attempt is a
@@ -112,7 +116,7 @@ def _earliest(groups: tuple[np.ndarray, ...], path: np.ndarray, attempts: int) -
     return np.sort(np.r_[np.flatnonzero(~several), order[first]])
 
 
-def any_order(hits: Hits, n: int, window_ms: int) -> Reach:
+def any_order(hits: Hits, n: int, window_ms: int, *, timed: bool = False) -> Reach:
     """`funnel.any_order_reach`: from every hit as the window's first, the stages 1..k each
     hit at or after it within the window; an attempt per hit."""
     index = np.arange(len(hits.ts))
