@@ -9,7 +9,6 @@ from eventstore import Rollups, groups_of
 from .arrays import (
     LEFT,
     distinct_by_key,
-    distinct_counts,
     group_starts,
     spread_codes,
     spread_rows,
@@ -142,14 +141,17 @@ def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) ->
     if not len(walks):
         return {"paths": [], "nodes": [], "links": []}
     unique, walk_of = _unique_rows(walks, len(names) + 1)
-    counts = distinct_counts(walk_of, visitors, len(unique))
+    single, several = _single_walks(visitors, walk_of, len(unique))
+    counts = single.copy()  # distinct visitors per walk: those of a single walk, and the others
+    present, distinct = distinct_by_key(walk_of[several], visitors[several])
+    counts[present] += distinct
     top = [
         (int(counts[i]), [names[c] for c in unique[i] if c >= 0])
         for i in _top(unique, counts, names)
     ]
     width, span = len(names), len(names) * walks.shape[1]
     nodes, links = {}, {}
-    shared = (walks, visitors, unique, *_single_walks(visitors, walk_of, len(unique)), width)
+    shared = (walks, visitors, unique, single, several, width)
     for key, count in _visitors_by_key(*shared, links=False):
         nodes[(key // width, names[key % width])] = count
     for key, count in _visitors_by_key(*shared, links=True):
