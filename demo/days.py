@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 
 from eventstore import get_store
 from eventstore.columns import EventBatch
@@ -41,6 +42,7 @@ def write_days(site: Site, plan: list[tuple[dt.date, int]], seed: int) -> DayWri
             for day, people in plan
         ]
         rows = [row for day in days for row in day.rows]
+        rows.sort(key=itemgetter(traffic.TS))  # local days overlap in UTC: in time order
         store, new, duplicates = get_store(), 0, 0
         for start in range(0, len(rows), IMPORT_GROUP):
             counts = store.import_columns(EventBatch.of_rows(rows[start : start + IMPORT_GROUP]))

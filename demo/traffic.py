@@ -66,7 +66,8 @@ def _constructor() -> Callable[..., StoredEvent]:
 
 
 _event = _constructor()
-_TS, _VISITOR, _SESSION = (_ORDER.index(name) for name in ("ts", "visitor_id", "session_id"))
+# where a row (`DayRows.rows`) holds the time, the visitor and the session
+TS, _VISITOR, _SESSION = (_ORDER.index(name) for name in ("ts", "visitor_id", "session_id"))
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,8 @@ def generate_day_rows(
 ) -> DayRows:
     """`generate_day`'s events, as rows (the same values, in the same order)."""
     rows = _DayGenerator(site, day, seed=seed).run(people)
-    if until_ms is not None and rows and rows[-1][_TS] > until_ms:
-        rows = [row for row in rows if row[_TS] <= until_ms]
+    if until_ms is not None and rows and rows[-1][TS] > until_ms:
+        rows = [row for row in rows if row[TS] <= until_ms]
     visitors = len({row[_VISITOR] for row in rows})
     return DayRows(day, rows, visitors, len({row[_SESSION] for row in rows}))
 
@@ -223,7 +224,7 @@ class _DayGenerator:
             self._person((self.day.toordinal(), k))
         for k in range(returning):
             self._person(self._earlier_person(k))
-        self.events.sort(key=itemgetter(_TS))
+        self.events.sort(key=itemgetter(TS))
         return self.events
 
     # -- people ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -52,7 +53,7 @@ class Prepared:
     n: int
     rows: list[tuple]  # the raw rows (COLUMNS), in time order
     days: list[tuple[int, str, int, int]]  # (UTC day number, its name, first ts, last ts)
-    ids: list[str]  # the events' ids
+    ids: Sequence[str]  # the events' ids
     last: list[tuple]  # UPSERT_LAST rows, by visitor
     stages: list[tuple]  # UPSERT_STAGE rows, by (stage, visitor)
     values: dict[str, list[str]]  # per GLOBAL column, its distinct values: the batch's codes
@@ -83,7 +84,11 @@ def prepare(batch: EventBatch) -> Prepared | None:
         if end > start
     ]
     derived = {
-        "day": [name for day, start, end in days for name in [day_name(day)] * (end - start)],
+        "day": list(
+            itertools.chain.from_iterable(
+                itertools.repeat(day_name(day), end - start) for day, start, end in days
+            )
+        ),
         "props": _json_texts(columns["props"]),
         "utm": _json_texts(columns["utm"]),
         "stages": list(map(_StageTexts().__getitem__, columns["stages"])),
@@ -99,7 +104,7 @@ def prepare(batch: EventBatch) -> Prepared | None:
         n=n,
         rows=list(zip(*rows, strict=True)),
         days=[(day, day_name(day), int(ts[start]), int(ts[end - 1])) for day, start, end in days],
-        ids=list(columns["event_id"]),
+        ids=columns["event_id"],
         last=_last_seen(app_id, epoch, columns),
         stages=_stage_entries(app_id, epoch, columns),
         values=values,
@@ -180,7 +185,7 @@ def _stage_entries(app_id: int, epoch: int, columns: dict) -> list[tuple]:
     """Per (stage, visitor), the earliest ts: in time order, the first."""
     first: dict[tuple[int, str], int] = {}
     stages, visitors, ts = columns["stages"], columns["visitor_id"], columns["ts"]
-    for i in [i for i, reached in enumerate(stages) if reached]:
+    for i in itertools.compress(range(len(stages)), stages):
         for stage in stages[i]:
             first.setdefault((stage, visitors[i]), ts[i])
     return [(app_id, epoch, *key, first[key]) for key in sorted(first)]
