@@ -41,7 +41,7 @@ bash infra/cassandra.sh cluster start
 cluster_rc=0
 DATALAB_TEST_CASSANDRA_CLUSTER_HOSTS="$(bash infra/cassandra.sh cluster hosts)" \
 DATALAB_TEST_CASSANDRA_CLUSTER_PORT="$(bash infra/cassandra.sh cluster port)" \
-DATABASE_URL="$PG_URL" "$PY" -m pytest -q -p no:cacheprovider -m cassandra_cluster || cluster_rc=$?
+DATALAB_TEST_POSTGRES_URL="$PG_URL" "$PY" -m pytest -q -p no:cacheprovider -m cassandra_cluster || cluster_rc=$?
 bash infra/cassandra.sh cluster stop
 printf '== cluster step: %d s\n' "$((SECONDS - t0))" >&2
 [ "$cluster_rc" -eq 0 ] || exit "$cluster_rc"

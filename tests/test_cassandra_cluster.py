@@ -27,7 +27,7 @@ from tests.live_server import LiveSite
 from tests.test_cassandra_store import WebSnippet, wait_for
 from tests.test_eventstore_contract import EPOCH, cassandra_unavailable
 
-pytestmark = [pytest.mark.cassandra_cluster, pytest.mark.slow]
+pytestmark = [pytest.mark.cassandra, pytest.mark.cassandra_cluster, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER = ("owner@acme.test", "pw-123456")
