@@ -185,8 +185,8 @@ def generate_day_rows(
     rows = _DayGenerator(site, day, seed=seed).run(people)
     if until_ms is not None and rows and rows[-1][TS] > until_ms:
         rows = [row for row in rows if row[TS] <= until_ms]
-    visitors = len({row[_VISITOR] for row in rows})
-    return DayRows(day, rows, visitors, len({row[_SESSION] for row in rows}))
+    visitors = len(set(map(itemgetter(_VISITOR), rows)))
+    return DayRows(day, rows, visitors, len(set(map(itemgetter(_SESSION), rows))))
 
 
 def _volume(site: Site, day: dt.date, seed: int) -> float:
