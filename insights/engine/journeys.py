@@ -81,8 +81,12 @@ def _unique_rows(walks: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
     keys = np.zeros(len(walks), dtype=np.int64)
     for column in walks.T[::-1]:  # the first step's code weighs least, as before
         keys = keys * base + (column + 1)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return walks[first], inverse
+    order = np.argsort(keys)  # equal keys are equal walks: any of them stands for all
+    ordered = keys[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return walks[order[starts]], inverse
 
 
 def _top(unique: np.ndarray, counts: np.ndarray, names: list[str], limit: int = 20) -> np.ndarray:
