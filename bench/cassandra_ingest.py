@@ -17,6 +17,10 @@ the per-visitor rows: as many stage-entry reads and visit rows as events).
 
     .venv/bin/python -m bench.cassandra_ingest [--events 100000] [--port 9042] [--websocket]
 
+On the 3-node cluster (`infra/cassandra.sh cluster start`): --hosts 127.0.0.1,127.0.0.2,127.0.0.3
+--port 9142 --replication NetworkTopologyStrategy:datacenter1=3 (the keyspace's replication;
+--consistency, LOCAL_QUORUM by default, is the store's and the baseline's, which share a session).
+
 Uses a keyspace of its own, dropped at the end (--keep to look at it afterwards).
 """
 
@@ -134,16 +138,22 @@ class Phases:
         return ", ".join([*parts, f"write round (raw and derived rows), binding {rest:.0%}"])
 
 
-def bench_baseline(store: CassandraEventStore, events: list[StoredEvent], concurrency: int) -> None:
+def bench_baseline(
+    store: CassandraEventStore, events: list[StoredEvent], concurrency: int
+) -> float:
+    """Events per second of the bare driver writing the raw rows."""
     statement = store.statements.insert_event
     started = time.perf_counter()
     for group in groups_of(events):
         rows = [insert_values(event) for event in group]
         execute_concurrent_with_args(store.session, statement, rows, concurrency=concurrency)
-    line("baseline: bare driver, raw rows only", len(events), time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    line("baseline: bare driver, raw rows only", len(events), elapsed)
+    return len(events) / elapsed
 
 
-def bench_append(store: CassandraEventStore, events: list[StoredEvent], label: str) -> None:
+def bench_append(store: CassandraEventStore, events: list[StoredEvent], label: str) -> float:
+    """Events per second of `append` in groups of GROUP."""
     phases = Phases(store)
     latencies = []
     started = time.perf_counter()
@@ -155,6 +165,27 @@ def bench_append(store: CassandraEventStore, events: list[StoredEvent], label: s
     line(label, len(events), elapsed, f"append of {GROUP}: {quantiles(latencies)}")
     print(f"  {'':<40} time in: {phases.report(elapsed)}", flush=True)
     del store._read_before_write, store._mark_late  # back to the class's methods
+    return len(events) / elapsed
+
+
+def bench_rounds(store: CassandraEventStore, args, make) -> None:
+    """Baseline and append of new traffic (other apps each round), alternating which goes
+    first, so that a change of the machine's load weighs on both: each round's ratio and the
+    median."""
+    ratios = []
+    for number in range(args.rounds):
+        events = arrival_order(make(args.events, 1000 + 20 * number, seed=100 + number))
+        baseline_events = [replace(event, app_id=event.app_id + 10) for event in events]
+        print(f"round {number + 1} of {args.rounds}:", flush=True)
+        if number % 2:
+            appended = bench_append(store, events, "CassandraEventStore.append, new events")
+            bare = bench_baseline(store, baseline_events, args.concurrency)
+        else:
+            bare = bench_baseline(store, baseline_events, args.concurrency)
+            appended = bench_append(store, events, "CassandraEventStore.append, new events")
+        ratios.append(appended / bare)
+    shown = ", ".join(f"{ratio:.0%}" for ratio in ratios)
+    print(f"append / bare driver by round: {shown}; median {statistics.median(ratios):.0%}")
 
 
 async def bench_writer(store: CassandraEventStore, plans: list) -> None:
@@ -244,6 +275,8 @@ def bench_websocket(args, keyspace: str) -> None:
         "DATALAB_CASSANDRA_HOSTS": args.hosts,
         "DATALAB_CASSANDRA_PORT": str(args.port),
         "DATALAB_CASSANDRA_KEYSPACE": keyspace,
+        "DATALAB_CASSANDRA_REPLICATION": args.replication,
+        "DATALAB_CASSANDRA_CONSISTENCY": args.consistency,
         "DATALAB_INGEST_RATE": "1000000",
         "DATALAB_INGEST_BURST": "1000000",
         "DATALAB_LOG_LEVEL": "WARNING",
@@ -266,12 +299,17 @@ def main() -> None:
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("DATALAB_CASSANDRA_PORT", 9042))
     )
+    parser.add_argument("--replication", default="SimpleStrategy:1", help="of the keyspace")
+    parser.add_argument("--consistency", default="LOCAL_QUORUM", help="of every read and write")
     parser.add_argument("--concurrency", type=int, default=64, help="requests in flight")
     parser.add_argument("--random-visitors", action="store_true", help="worst case, see above")
     parser.add_argument("--websocket", action="store_true", help="also the full websocket path")
     parser.add_argument("--sockets", type=int, default=20, help="websocket clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="websocket run length")
     parser.add_argument("--keep", action="store_true", help="keep the keyspace")
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="only baseline vs append, alternating, N rounds"
+    )
     args = parser.parse_args()
     keyspace = f"bench_{os.getpid()}"
     hosts = args.hosts.split(",")
@@ -279,9 +317,13 @@ def main() -> None:
         hosts=hosts, port=args.port, local_dc="datacenter1", consistency=parse_consistency("ONE")
     )
     session = admin.connect()
-    create_schema(session, keyspace, parse_replication("SimpleStrategy:1"))
+    create_schema(session, keyspace, parse_replication(args.replication))
     store = CassandraEventStore(
-        hosts=hosts, port=args.port, keyspace=keyspace, concurrency=args.concurrency
+        hosts=hosts,
+        port=args.port,
+        keyspace=keyspace,
+        consistency=args.consistency,
+        concurrency=args.concurrency,
     )
     make = random_visitor_traffic if args.random_visitors else traffic
     try:
@@ -290,10 +332,14 @@ def main() -> None:
         baseline_events = [replace(event, app_id=event.app_id + 100) for event in events]
         visitors = len({(e.app_id, e.visitor_id) for e in events})
         print(
-            f"Cassandra at {args.hosts}:{args.port}, keyspace {keyspace}: {len(events)} events, "
-            f"{visitors} visitors, concurrency {args.concurrency}",
+            f"Cassandra at {args.hosts}:{args.port}, keyspace {keyspace} ({args.replication}, "
+            f"{args.consistency}): {len(events)} events, {visitors} visitors, "
+            f"concurrency {args.concurrency}",
             flush=True,
         )
+        if args.rounds:
+            bench_rounds(store, args, make)
+            return
         bench_baseline(store, baseline_events, args.concurrency)
         bench_append(store, events, "CassandraEventStore.append, new events")
         bench_append(store, events, "CassandraEventStore.append, re-sent")
