@@ -40,8 +40,7 @@ def run_store(store: str, events: int, jobs: int) -> None:
         from apps_registry import services as apps
         from demo import services, traffic
         from demo.shop import DEMO_CONFIG
-        from eventstore import StoredEvent, get_store
-        from eventstore.columns import EventBatch
+        from eventstore import EventBatch, StoredEvent, get_store
         from funnels import services as funnels
         from orgs.services import user_create_verified
         from tokens import services as tokens

@@ -9,8 +9,7 @@ import time
 from dataclasses import dataclass
 from operator import itemgetter
 
-from eventstore import get_store
-from eventstore.columns import EventBatch
+from eventstore import EventBatch, get_store
 
 from . import traffic
 from .site import Site

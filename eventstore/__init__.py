@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.core.signals import setting_changed
 
 from .backends import BACKENDS, close_store, get_store, store_class
-from .base import EventStore, SchemaReport
-from .columns import Columns, strings_of
+from .base import EventStore, ImportCounts, SchemaReport
+from .columns import Columns, EventBatch, strings_of
 from .rollups import Rollups, groups_of, rollups_of_rows
 from .values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
 from .writer import WriteBehind, get_writer, reset_writer
@@ -22,7 +22,9 @@ __all__ = [
     "MS_PER_DAY",
     "AppendResult",
     "Columns",
+    "EventBatch",
     "EventStore",
+    "ImportCounts",
     "Rollups",
     "ScanRow",
     "SchemaReport",
