@@ -407,19 +407,43 @@ class Rollups:
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._arrays:
-            self._arrays[name] = self._read(name)
+            arrays = [self._piece(name, i) for i in range(len(self.pieces))]
+            if not arrays:
+                self._arrays[name] = np.zeros(0, dtype=dtype_of(name))
+            else:
+                self._arrays[name] = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
         return self._arrays[name]
 
-    def _read(self, name: str) -> np.ndarray:
-        dtype = dtype_of(name)
-        arrays = [np.frombuffer(piece.data[name], dtype=dtype) for piece in self.pieces]
+    def _piece(self, name: str, index: int) -> np.ndarray:
+        """Piece `index`'s rows of column `name` (string codes mapped to `tables`)."""
+        values = np.frombuffer(self.pieces[index].data[name], dtype=dtype_of(name))
         table, column = name.split(".")
         strings = TABLES[table][column]
         if isinstance(strings, str) and strings in self._remaps:
-            arrays = [remap[a] for remap, a in zip(self._remaps[strings], arrays, strict=True)]
-        if not arrays:
-            return np.zeros(0, dtype=dtype)
-        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+            return self._remaps[strings][index][values]
+        return values
+
+    def rows_of(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """`self[name][rows]` without building the whole column: for the few rows that need a
+        column (the ids that break ties between pieces, the times of sessions found in
+        several), each piece's bytes are read in place."""
+        if name in self._arrays or len(self.pieces) <= 1:
+            return self[name][rows]
+        rows = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        offsets = self.offsets(name.split(".")[0])
+        bounds = np.searchsorted(ordered, offsets)
+        out = np.empty(len(rows), dtype=dtype_of(name))
+        for index in np.flatnonzero(np.diff(bounds)):
+            at = slice(bounds[index], bounds[index + 1])
+            out[order[at]] = self._piece(name, index)[ordered[at] - offsets[index]]
+        return out
+
+    def column(self, name: str) -> Column:
+        """Column `name` read by rows (`column[rows]`, see `rows_of`): for keys that only
+        some rows are compared by."""
+        return Column(self, name)
 
     def offsets(self, table: str) -> np.ndarray:
         """Where each piece's rows of `table` start, and the end of the last."""
@@ -440,10 +464,22 @@ class Rollups:
             return -1
 
     def read(self, names: Iterable[str]) -> Rollups:
-        """Read these columns now (a store reads within its snapshot)."""
+        """Fetch these columns' bytes now (a store reads within its snapshot); each column is
+        put together when first used."""
         for name in names:
-            self[name]
+            for piece in self.pieces:
+                piece.data[name]
         return self
+
+
+class Column:
+    """A rollup column read by rows: `column[rows]` is `rollups.rows_of(name, rows)`."""
+
+    def __init__(self, rollups: Rollups, name: str) -> None:
+        self.rollups, self.name = rollups, name
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return self.rollups.rows_of(self.name, rows)
 
 
 def rollups_of_rows(rows: Columns, sessions: Columns | None = None) -> Rollups:

@@ -24,7 +24,8 @@ def hits_of(r: Rollups, n: int) -> Hits:
     counted = stages != 0
     rows = np.flatnonzero(counted & spread)
     ts = r["hits.ts"]
-    rows = rows[np.lexsort((r["hits.lo"][rows], r["hits.hi"][rows], ts[rows], visitor[rows]))]
+    ids = r.column("hits.lo")[rows], r.column("hits.hi")[rows]
+    rows = rows[np.lexsort((*ids, ts[rows], visitor[rows]))]
     order = np.r_[np.flatnonzero(counted & ~spread), rows]
     return Hits(ts[order], visitor[order], stages[order])
 
@@ -78,7 +79,7 @@ def dropoffs(source: Scan | Rollups, levels: np.ndarray, stage: int, limit: int 
     r = rollups_of(source)
     visitor, page_ts = r["visitors.visitor"], r["visitors.page_ts"]
     group, first, _ = groups_of(visitor)
-    keys = [page_ts, r["visitors.page_hi"], r["visitors.page_lo"]]
+    keys = [page_ts, r.column("visitors.page_hi"), r.column("visitors.page_lo")]
     best = best_rows(group, len(first), keys, page_ts >= 0, largest=True)
     seen = best >= 0
     n_visitors = len(r.tables["visitor_id"])

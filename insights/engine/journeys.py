@@ -24,19 +24,17 @@ def _page_sequences(r: Rollups, start: str | None) -> tuple[np.ndarray, np.ndarr
     """The pageview paths by (ts, path) of every session (that viewed `start`), repeats of a
     path in a row dropped: (session code, path code) per step, sessions contiguous. Each
     piece's rows are in that order: only sessions found in several pieces are sorted again."""
-    session, path, ts = r["pageviews.session"], r["pageviews.path"], r["pageviews.ts"]
-    offsets = r.offsets("pageviews")
+    session, path = r["pageviews.session"], r["pageviews.path"]
+    spread = spread_codes(session, r.offsets("pageviews"))
+    kept = np.ones(len(session), dtype=bool)
     if start is not None and len(session):
         viewed = np.zeros(int(session.max()) + 1, dtype=bool)
         viewed[session[path == r.code_of("path", start)]] = True
-        rows = np.flatnonzero(viewed[session])
-        session, path, ts = session[rows], path[rows], ts[rows]
-        offsets = np.searchsorted(rows, offsets)
-    spread = spread_codes(session, offsets)
-    again = np.flatnonzero(spread)
-    ranks = string_ranks(r.tables["path"])
-    again = again[np.lexsort((ranks[path[again]], ts[again], session[again]))]
-    alone = ~spread
+        kept = viewed[session]
+    again = np.flatnonzero(spread & kept)
+    ts, ranks = r.column("pageviews.ts")[again], string_ranks(r.tables["path"])
+    again = again[np.lexsort((ranks[path[again]], ts, session[again]))]
+    alone = kept & ~spread
     session = np.concatenate([session[alone], session[again]])
     path = np.concatenate([path[alone], path[again]])
     keep = group_starts(session) | group_starts(path)

@@ -43,7 +43,7 @@ class Sessions:
         return np.searchsorted(self.codes, codes)
 
     def _best(self, keys: tuple[str, ...], among=None, *, largest=False) -> np.ndarray:
-        values = [self.r[f"sessions.{key}"] for key in keys]
+        values = [self.r.column(f"sessions.{key}") for key in keys]  # rows compared only
         return best_rows(self.group, self.n, values, among, largest=largest)
 
     @cached_property
@@ -88,7 +88,7 @@ class Sessions:
             path = self.r[f"sessions.{end}_path"]
             rank = np.full(len(path), -1, dtype=np.int64)
             rank[path >= 0] = ranks[path[path >= 0]]
-            ts = self.r[f"sessions.{end}_ts"]
+            ts = self.r.column(f"sessions.{end}_ts")
             best = best_rows(self.group, self.n, [ts, rank], path >= 0, largest=largest)
             paths.append(np.where(best >= 0, path[best], -1))
         return paths[0], paths[1]
