@@ -90,9 +90,12 @@ def _unique_rows(walks: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
 def _top(unique: np.ndarray, counts: np.ndarray, names: list[str], limit: int = 20) -> np.ndarray:
     """The `limit` walks with the most visitors, ties by their names (a walk is its codes then
     -1s: ranks of names with -1 after the end compare like the lists of names)."""
+    chosen = np.arange(len(counts))
+    if len(counts) > limit:  # only the walks with as many visitors as the limit-th are sorted
+        chosen = np.flatnonzero(counts >= np.partition(counts, len(counts) - limit)[-limit])
     ranks = string_ranks(names)
-    keys = np.where(unique >= 0, ranks[np.maximum(unique, 0)], -1)
-    return np.lexsort([*keys.T[::-1], -counts])[:limit]
+    keys = np.where(unique[chosen] >= 0, ranks[np.maximum(unique[chosen], 0)], -1)
+    return chosen[np.lexsort([*keys.T[::-1], -counts[chosen]])[:limit]]
 
 
 def _keys(walks: np.ndarray, width: int, *, links: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -116,10 +119,10 @@ def _single_walks(visitors, walk_of, n_walks: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _visitors_by_key(walks, visitors, unique, single, rows, width: int, *, links: bool):
-    """(key, distinct visitors) of every node (or link) of the walks. A visitor whose walks are
-    all the same walk counts once in each of its nodes: those visitors are counted per distinct
-    walk (`single`: no sort of their rows); only the others' (node, visitor) pairs (`rows`) are
-    deduplicated."""
+    """The keys of every node (or link) of the walks, and their distinct visitors. A visitor
+    whose walks are all the same walk counts once in each of its nodes: those visitors are
+    counted per distinct walk (`single`: no sort of their rows); only the others' (node,
+    visitor) pairs (`rows`) are deduplicated."""
     keys, valid = _keys(unique, width, links=links)
     weights = np.broadcast_to(single[:, None], keys.shape)[valid]
     keys = keys[valid]
@@ -136,7 +139,7 @@ def _visitors_by_key(walks, visitors, unique, single, rows, width: int, *, links
         every, at = np.unique(keys, return_inverse=True)
         totals = np.bincount(at, weights=weights, minlength=len(every))
         every, totals = every[totals > 0], totals[totals > 0]
-    return zip(every.tolist(), totals.astype(np.int64).tolist(), strict=True)
+    return every, totals.astype(np.int64)
 
 
 def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) -> dict:
@@ -151,26 +154,31 @@ def _journey_graph(walks: np.ndarray, visitors: np.ndarray, names: list[str]) ->
         (int(counts[i]), [names[c] for c in unique[i] if c >= 0])
         for i in _top(unique, counts, names)
     ]
-    width, span = len(names), len(names) * walks.shape[1]
-    nodes, links = {}, {}
+    width, steps = len(names), walks.shape[1]
     shared = (walks, visitors, unique, single, several, width)
-    for key, count in _visitors_by_key(*shared, links=False):
-        nodes[(key // width, names[key % width])] = count
-    for key, count in _visitors_by_key(*shared, links=True):
-        a, b = divmod(key, span)
-        links[((a // width, names[a % width]), (b // width, names[b % width]))] = count
-
-    def node_id(node: tuple[int, str]) -> str:
-        return f"{node[0]}:{node[1]}"
-
+    ranks = string_ranks(names)
+    ids = [f"{key // width}:{names[key % width]}" for key in range(width * steps)]
+    nodes, counted = _visitors_by_key(*shared, links=False)
+    nodes_in_order = np.lexsort((ranks[nodes % width], nodes // width))
+    links, linked = _visitors_by_key(*shared, links=True)
+    source, target = np.divmod(links, width * steps)
+    by_name = (ranks[target % width], target // width, ranks[source % width], source // width)
+    links_in_order = np.lexsort(by_name)
     return {
         "paths": [{"path": path, "visitors": count} for count, path in top],
         "nodes": [
-            {"id": node_id(n), "name": n[1], "step": n[0], "visitors": v}
-            for n, v in sorted(nodes.items())
+            {"id": ids[key], "name": names[key % width], "step": key // width, "visitors": v}
+            for key, v in zip(
+                nodes[nodes_in_order].tolist(), counted[nodes_in_order].tolist(), strict=True
+            )
         ],
         "links": [
-            {"source": node_id(a), "target": node_id(b), "visitors": v}
-            for (a, b), v in sorted(links.items())
+            {"source": ids[a], "target": ids[b], "visitors": v}
+            for a, b, v in zip(
+                source[links_in_order].tolist(),
+                target[links_in_order].tolist(),
+                linked[links_in_order].tolist(),
+                strict=True,
+            )
         ],
     }
