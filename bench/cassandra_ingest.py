@@ -12,6 +12,8 @@ events in batches of up to 20, visitors spread over 50 connections. Then, in one
 4. the write-behind writer with 50 asyncio submitters (the consumer's path without sockets);
 5. with --websocket, the full path: a real server process (`manage.py serve`) on Cassandra,
    websocket clients (one visitor each) sending batches of 100 and waiting for each ack.
+--count: only count what `append` sends per event (over --events events) (statements by kind, and
+requests: an unlogged batch of one partition is one request and one mutation per replica).
 --random-visitors draws every event's visitor at random from a pool instead (the worst case for
 the per-visitor rows: as many stage-entry reads and visit rows as events).
 
@@ -34,6 +36,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +48,7 @@ import django  # noqa: E402
 django.setup()
 
 from cassandra.concurrent import execute_concurrent_with_args  # noqa: E402
+from cassandra.query import BatchStatement  # noqa: E402
 
 from bench.eventstore_sqlite import make_batches  # noqa: E402
 from demo import traffic as synthetic  # noqa: E402
@@ -188,6 +192,48 @@ def bench_rounds(store: CassandraEventStore, args, make) -> None:
     print(f"append / bare driver by round: {shown}; median {statistics.median(ratios):.0%}")
 
 
+def count_statements(store: CassandraEventStore, events: list[StoredEvent]) -> None:
+    """What `append` sends per event, in groups of GROUP: statements by kind (as named in
+    statements.CQL) and requests (reads, single writes, batches)."""
+    names = {
+        getattr(store.statements, name).query_id: name
+        for name in vars(store.statements)
+        if hasattr(getattr(store.statements, name), "query_id")
+    }
+    kinds: Counter = Counter()
+    requests: Counter = Counter()
+    run = store._run
+
+    def counted(calls, **kwargs):
+        calls = list(calls)
+        for statement, _ in calls:
+            if isinstance(statement, BatchStatement):
+                members = [
+                    names[query_id] for _, query_id, _ in statement._statements_and_parameters
+                ]
+                requests["unlogged batch (one partition)"] += 1
+            else:
+                prepared = getattr(statement, "prepared_statement", statement)
+                members = [names[prepared.query_id]]
+                read = prepared.query_string.lstrip().upper().startswith("SELECT")
+                requests["read" if read else "single write"] += 1
+            kinds.update(members)
+        return run(calls, **kwargs)
+
+    store._run = counted
+    for group in groups_of(events):
+        store.append(group)
+    del store._run
+    total = len(events)
+    print(f"per event, over {total} events in appends of {GROUP}:")
+    for name, count in kinds.most_common():
+        print(f"  statement {name:<28} {count / total:.3f}")
+    for name, count in requests.most_common():
+        print(f"  request {name:<30} {count / total:.3f}")
+    writes = requests["single write"] + requests["unlogged batch (one partition)"]
+    print(f"  write requests (mutations per replica)   {writes / total:.3f}")
+
+
 async def bench_writer(store: CassandraEventStore, plans: list) -> None:
     writer = WriteBehind(store)
     writer.start()
@@ -310,6 +356,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=0, help="only baseline vs append, alternating, N rounds"
     )
+    parser.add_argument("--count", action="store_true", help="only count what append sends")
     args = parser.parse_args()
     keyspace = f"bench_{os.getpid()}"
     hosts = args.hosts.split(",")
@@ -337,6 +384,9 @@ def main() -> None:
             f"concurrency {args.concurrency}",
             flush=True,
         )
+        if args.count:
+            count_statements(store, events)
+            return
         if args.rounds:
             bench_rounds(store, args, make)
             return

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import websockets
+from cassandra.query import BatchStatement
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
@@ -144,6 +145,63 @@ def test_every_statement_names_its_whole_partition_key(cassandra_store, cassandr
         for column in keys[table]:
             bound = rf"\b{column} = \?" if "WHERE" in cql else rf"\b{column}\b"
             assert re.search(bound, cql), f"{name} does not fix {column}: {cql}"
+
+
+def test_an_append_writes_each_partition_of_derived_rows_in_few_requests(cassandra_store):
+    """Stage entries, index rows, markers and queue items of one partition go in unlogged
+    batches (one mutation per replica), never mixing partitions; raw rows and visit rows (one
+    partition each) go alone. What is stored is the same."""
+    visitors = [f"{n:016x}" for n in range(120)]
+    events = [
+        make_event(visitor_id=visitor, ts=T0 + n, stages=(0, 1))
+        for n, visitor in enumerate(visitors)
+    ]
+    statements = {
+        prepared.query_id: prepared
+        for prepared in vars(cassandra_store.statements).values()
+        if hasattr(prepared, "query_id")
+    }
+    sent = []
+    run = cassandra_store._run
+
+    def recording(calls, **kwargs):
+        calls = list(calls)
+        sent.extend(statement for statement, _ in calls)
+        return run(calls, **kwargs)
+
+    cassandra_store._run = recording
+    try:
+        cassandra_store.append(events)
+    finally:
+        del cassandra_store._run
+
+    batches = [statement for statement in sent if isinstance(statement, BatchStatement)]
+    for batch in batches:
+        partitions = set()
+        for _, query_id, values in batch._statements_and_parameters:
+            prepared = statements[query_id]
+            key = tuple(values[i] for i in prepared.routing_key_indexes)
+            partitions.add((prepared.query_string.split(" INTO ")[1].split()[0], key))
+        assert len({key for _, key in partitions}) == 1, partitions
+    batched = sum(len(batch._statements_and_parameters) for batch in batches)
+    assert batched >= 240  # two stages' entries of 120 visitors, at least
+    singles = [statement for statement in sent if not isinstance(statement, BatchStatement)]
+    reads = [
+        statement
+        for statement in singles
+        if getattr(statement, "prepared_statement", statement).query_string.startswith("SELECT")
+    ]
+    writes = len(singles) - len(reads) + len(batches)
+    assert writes <= 2 * len(events) + 10  # raw rows and visit rows, then a few batches
+    assert cassandra_store.stage_visitors(7, EPOCH, 0) == {
+        visitor: T0 + n for n, visitor in enumerate(visitors)
+    }
+    assert cassandra_store.stage_visitors(7, EPOCH, 1) == cassandra_store.stage_visitors(
+        7, EPOCH, 0
+    )
+    assert cassandra_store.last_seen(7, EPOCH, visitors) == {
+        visitor: (f"s-{visitor}", T0 + n) for n, visitor in enumerate(visitors)
+    }
 
 
 def test_stage_counts_of_a_funnel_are_read_all_at_once(cassandra_store):

@@ -24,7 +24,7 @@ from cassandra.policies import (
     TokenAwarePolicy,
 )
 from cassandra.protocol import ErrorMessage
-from cassandra.query import tuple_factory
+from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from ..values import StoreUnavailable
 from .schema import serial_consistency_for
@@ -88,6 +88,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+BATCH_LIMIT = 50  # writes per unlogged batch (small rows: well under batch_size_warn_threshold)
+
+
 def run_all(session, calls: Iterable[tuple], *, limit: int, profile=EXEC_PROFILE_DEFAULT) -> list:
     """Execute (statement, parameters) pairs, at most `limit` in flight; their results in order.
 
@@ -106,6 +109,36 @@ def run_all(session, calls: Iterable[tuple], *, limit: int, profile=EXEC_PROFILE
         execution_profile=profile,
     )
     return [result.result_or_exc for result in results]
+
+
+def by_partition(calls: Iterable[tuple], *, limit: int = BATCH_LIMIT) -> list[tuple]:
+    """Writes (statement, parameters) grouped by partition: the writes of one partition key (of
+    any table of the keyspace) in unlogged batches of up to `limit`, a lone write as it is.
+
+    A batch of one partition is one mutation on each replica (applied at once), where as many
+    single writes are as many requests, commit log entries and memtable updates. Writes of
+    different partitions are never batched together (that would only move the fan-out to the
+    coordinator). Only for writes that are safe in any order (each of this store's rounds)."""
+    groups: dict[bytes | None, list] = {}
+    lone = []
+    for statement, params in calls:
+        bound = statement.bind(params)
+        key = bound.routing_key
+        if key is None:
+            lone.append((bound, None))
+        else:
+            groups.setdefault(key, []).append(bound)
+    result = []
+    for members in groups.values():
+        if len(members) == 1:
+            result.append((members[0], None))
+            continue
+        for start in range(0, len(members), limit):
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            for bound in members[start : start + limit]:
+                batch.add(bound)
+            result.append((batch, None))
+    return result + lone
 
 
 def paged_rows(

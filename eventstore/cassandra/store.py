@@ -40,7 +40,15 @@ from ..columns import ARRAYS, Columns
 from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
 from . import legacy, schema
 from .buckets import DAY, HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
-from .connection import LONG, REQUEST_TIMEOUT, connect, paged_rows, run_all, translated_errors
+from .connection import (
+    LONG,
+    REQUEST_TIMEOUT,
+    by_partition,
+    connect,
+    paged_rows,
+    run_all,
+    translated_errors,
+)
 from .derived import Current, DerivedRows
 from .reading import PartCache, PartReader
 from .sealing import Builder, queue_key, queue_partitions, queued_by_append, shard_of
@@ -262,7 +270,9 @@ class CassandraEventStore(EventStore):
             # Raw rows and derived rows in one round. The duplicates' derived rows too, from
             # what is stored: the same rows again, unless an earlier append failed after
             # writing their raw rows but not all their derived rows.
-            calls += self.derived.writes([*stored.values(), *new], current)
+            # The derived rows in one unlogged batch per partition (a stage week's entries, an
+            # app's markers): one mutation each on the replicas, not one per row.
+            calls += by_partition(self.derived.writes([*stored.values(), *new], current))
             self._run(calls)
             self._mark_late(unique)
         self.builder.wake()
@@ -306,7 +316,7 @@ class CassandraEventStore(EventStore):
         ]
         index = [(self.statements.index_hour, hour) for hour in stamps]
         index += self.derived.index_rows(events)
-        results = self._run(key_calls + derived_calls + index + queued)
+        results = self._run(key_calls + derived_calls + by_partition(index + queued))
         wanted = {(e.app_id, e.epoch, e.ts, e.event_id) for e in events}
         stored = {}
         for (_, (app_id, epoch, *_)), rows in zip(key_calls, results, strict=False):
@@ -334,11 +344,16 @@ class CassandraEventStore(EventStore):
             return
         st, written = self.statements, now * 1000
         self._run(
-            [(st.insert_part, (app, epoch, slot, MARK, b"", written)) for app, epoch, slot in slots]
-            + [
-                (st.enqueue, (*queue_key(*bucket), written))
-                for bucket in queued_by_append(slots, now)
-            ]
+            by_partition(
+                [
+                    (st.insert_part, (app, epoch, slot, MARK, b"", written))
+                    for app, epoch, slot in slots
+                ]
+                + [
+                    (st.enqueue, (*queue_key(*bucket), written))
+                    for bucket in queued_by_append(slots, now)
+                ]
+            )
         )
 
     def flush_pending(self, limit: int = 20_000) -> int:
