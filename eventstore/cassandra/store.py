@@ -10,6 +10,8 @@ How `append` stays exact without multi-partition transactions, whatever is re-se
    entry, a visit row per visitor (`derived.py`), computed from the new events and from the
    duplicates as stored. No lightweight transaction: minimum and maximum are kept by
    clustering order, so concurrent writers add rows and readers take the extreme.
+   In each round the derived writes of one partition (a stage week's entries, an app's index
+   rows or markers) go in one unlogged batch: one mutation per replica (`by_partition`).
 4. Only for events of slots already sealed (late events, imports of past days): a marker per
    slot and its build queue item, written once the raw rows are stored (`buckets.py`).
 For a duplicate this rewrites the same rows unless an earlier append died half way: the retry
