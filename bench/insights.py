@@ -9,9 +9,10 @@ per-day column parts; it holds every generated event in memory); then the pendin
 turned into column parts as the idle writer does (`flush_pending`, timed apart), one request
 warms the process (its time is printed), and each endpoint is requested R times through
 Django's test client (the full view: auth, parsing, the store read, the engine, JSON rendering)
-over the whole 30-day range. With `--data DIR` holding a finished load, the load is skipped:
-the queries run in a fresh process, whose memory is then that of a server that only answers
-(resident memory before the first request, and its peak while answering).
+over the whole 30-day range, with the memory setting `manage.py serve` uses
+(`DATALAB_KEEP_FREED_MEMORY`, datalab/memory.py). With `--data DIR` holding a finished load, the
+load is skipped: the queries run in a fresh process, whose memory is then that of a server that
+only answers (resident memory before the first request, and its peak while answering).
 
     .venv/bin/python -m bench.insights --events 1000000 [--repeat 20] [--store sqlite|cassandra]
         [--order time|visitor] [--load append|import [--jobs J]] [--data DIR] [--filtered]
@@ -232,6 +233,13 @@ def run(args, data_dir: str) -> None:
     from rest_framework.test import APIClient
 
     owner, app = prepare(args, data_dir)
+    from django.conf import settings
+
+    from datalab.memory import keep_freed_memory
+
+    # as `manage.py serve` does (DATALAB_KEEP_FREED_MEMORY=0 for the other way)
+    kept = settings.KEEP_FREED_MEMORY and keep_freed_memory()
+    print(f"freed memory kept for the next request (DATALAB_KEEP_FREED_MEMORY): {kept}")
     client = APIClient(SERVER_NAME="localhost")
     client.force_authenticate(owner)
     print(f"resident memory before the first request: {memory_mb('VmRSS'):.0f} MB")

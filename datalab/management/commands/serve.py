@@ -16,6 +16,7 @@ from daphne.server import Server
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from datalab.memory import keep_freed_memory
 from ingest.limits import get_limits
 
 
@@ -99,6 +100,8 @@ class Command(BaseCommand):
 
         if options["prepare"]:
             prepare()
+        if settings.KEEP_FREED_MEMORY:
+            keep_freed_memory()
         if settings.EVENT_STORE != "sqlite":
             get_store()  # fail at boot, not at the first event, if the schema is missing
         atexit.register(reset_writer)  # commit what is queued when the server stops
