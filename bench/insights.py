@@ -237,7 +237,7 @@ def run(args, data_dir: str) -> None:
 
     from datalab.memory import keep_freed_memory
 
-    # as `manage.py serve` does (DATALAB_KEEP_FREED_MEMORY=0 for the other way)
+    # as `manage.py serve` does (DATALAB_KEEP_FREED_MEMORY=1 to keep freed memory)
     kept = settings.KEEP_FREED_MEMORY and keep_freed_memory()
     print(f"freed memory kept for the next request (DATALAB_KEEP_FREED_MEMORY): {kept}")
     client = APIClient(SERVER_NAME="localhost")

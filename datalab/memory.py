@@ -2,11 +2,10 @@
 
 An insight over millions of events allocates arrays of tens to hundreds of megabytes. glibc
 serves every allocation over 32 MB with a fresh `mmap` and unmaps it when freed, so the kernel
-zeroes those pages again for every request: at 10M events that was up to a third of a request's
-time (docs/benchmarks.md, "Insights"). Told to keep freed memory, glibc takes large blocks from
-its heap and never gives the heap back: the next request reuses the pages, and the process stays
-at its peak resident size (about 1.9 GB after insights over 10M events) instead of returning to
-it on every request.
+zeroes those pages again for every request. Told to keep freed memory, glibc takes large blocks
+from its heap and never gives the heap back: the next request reuses the pages (at 10M events,
+medians 5-15 % lower: docs/benchmarks.md, "Insights"), and the process stays at its peak
+resident size. Off by default: a process returns what it freed.
 """
 
 from __future__ import annotations

@@ -204,8 +204,8 @@ EVENT_STORE_SQLITE_PATH = Path(
     env_str("DATALAB_EVENTS_SQLITE_PATH", str(DATA_DIR / "events.sqlite3"))
 )
 ARCHIVE_DIR = Path(env_str("DATALAB_ARCHIVE_DIR", str(DATA_DIR / "archive"))).resolve()
-# manage.py serve keeps the memory an insight frees for the next one (datalab/memory.py).
-KEEP_FREED_MEMORY = env_bool("DATALAB_KEEP_FREED_MEMORY", True)
+# manage.py serve may keep the memory an insight frees for the next one (datalab/memory.py).
+KEEP_FREED_MEMORY = env_bool("DATALAB_KEEP_FREED_MEMORY", False)
 INGEST_RATE = env_int("DATALAB_INGEST_RATE", 500, minimum=1)  # events/s per connection
 INGEST_BURST = env_int("DATALAB_INGEST_BURST", 2000, minimum=100)
 # Flood limits, per server process (ingest/limits.py): per client address and per app token.
