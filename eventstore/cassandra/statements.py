@@ -38,6 +38,12 @@ CQL = {
         f"SELECT ts, event_id, visitor_id, session_id, stages FROM {{ks}}.events_by_hour "
         f"WHERE {_HOUR} AND ts IN ?"
     ),
+    "keys_between": (
+        f"SELECT ts, event_id FROM {{ks}}.events_by_hour WHERE {_HOUR} AND ts >= ? AND ts < ?"
+    ),
+    "count_between": (
+        f"SELECT COUNT(*) FROM {{ks}}.events_by_hour WHERE {_HOUR} AND ts >= ? AND ts < ?"
+    ),
     "select_hour": f"SELECT {', '.join(COLUMNS)} FROM {{ks}}.events_by_hour WHERE {_HOUR}",
     "scan_hour": f"SELECT {_SCAN} FROM {{ks}}.events_by_hour WHERE {_HOUR} AND ts >= ? AND ts < ?",
     "count_hour": f"SELECT COUNT(*) FROM {{ks}}.events_by_hour WHERE {_HOUR}",
@@ -139,6 +145,7 @@ _FETCH_SIZES = {
     "select_hour": PAGE_SIZE,
     "scan_hour": SCAN_PAGE_SIZE,
     "visitors_of_hour": SCAN_PAGE_SIZE,
+    "keys_between": SCAN_PAGE_SIZE,
     "select_stage_week": SCAN_PAGE_SIZE,
     "select_parts": SCAN_PAGE_SIZE,
     "queue": SCAN_PAGE_SIZE,

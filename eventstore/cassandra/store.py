@@ -37,10 +37,10 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.query import UNSET_VALUE
 from django.core.exceptions import ImproperlyConfigured
 
-from ..base import EventStore, SchemaReport
-from ..columns import ARRAYS, Columns
+from ..base import EventStore, ImportCounts, SchemaReport
+from ..columns import ARRAYS, Columns, EventBatch
 from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
-from . import legacy, schema
+from . import bulk, legacy, schema
 from .buckets import DAY, HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
 from .connection import (
     LONG,
@@ -141,6 +141,7 @@ class CassandraEventStore(EventStore):
         self.part_cache = PartCache(part_cache_bytes)
         self.reader = PartReader(self)
         self.builder = Builder(self)
+        self.pending_parts = bulk.PendingParts()
 
     @classmethod
     def from_settings(cls) -> CassandraEventStore:
@@ -292,6 +293,12 @@ class CassandraEventStore(EventStore):
         duplicates = frozenset().union(*(result.duplicate_keys for result in results))
         return AppendResult(new_keys=new, duplicate_keys=duplicates - new)
 
+    def import_columns(self, batch: EventBatch) -> ImportCounts:
+        """Raw and derived rows written from the columns, slot parts built from them
+        (`bulk.py`); a batch with events stored already goes through `import_events`."""
+        with translated_errors("import"):
+            return bulk.import_columns(self, batch)
+
     def _read_before_write(
         self, events: list[StoredEvent]
     ) -> tuple[dict[tuple, StoredEvent], Current]:
@@ -361,7 +368,7 @@ class CassandraEventStore(EventStore):
     def flush_pending(self, limit: int = 20_000) -> int:
         """Build the column parts of sealed slots and days (any process may: see sealing.py)."""
         with translated_errors("building column parts"):
-            return self.builder.flush(limit)
+            return bulk.write_ready(self) + self.builder.flush(limit)
 
     def delete_partition(self, app_id: int, epoch: int) -> int:
         st = self.statements
