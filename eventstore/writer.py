@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import functools
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .backends import get_store
@@ -37,13 +36,14 @@ IDLE_FLUSH_EVENTS = 5000  # deferred work per slice (the store's column parts: ~
 FLUSH_EVERY = 5.0  # seconds: a slice of deferred work at least this often, even when busy
 STOP_TIMEOUT = 10.0
 
-Settle = Callable[[AppendResult | None, BaseException | None], None]
-
 
 @dataclass(slots=True)
 class _Submission:
     events: tuple[StoredEvent, ...]
-    settle: Settle  # called once, from the writer thread, with a result or an error
+    # Settled once, from the writer thread, with a result or an error: `done` is an asyncio
+    # future of `loop`, or (loop None) a concurrent future of a blocked thread.
+    done: asyncio.Future | concurrent.futures.Future
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 class WriteBehind:
@@ -119,7 +119,7 @@ class WriteBehind:
             return AppendResult()
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        submission = _Submission(tuple(events), functools.partial(_settle_async, loop, done))
+        submission = _Submission(tuple(events), done, loop)
         while (room := self._offer(submission, loop)) is not None:
             await room
         return await done
@@ -129,7 +129,7 @@ class WriteBehind:
         if not events:
             return AppendResult()
         done: concurrent.futures.Future[AppendResult] = concurrent.futures.Future()
-        submission = _Submission(tuple(events), functools.partial(_settle_sync, done))
+        submission = _Submission(tuple(events), done)
         deadline = time.monotonic() + timeout
         with self._lock:
             while not self._try_enqueue(submission):
@@ -223,8 +223,7 @@ class WriteBehind:
             result = self.store.append(events)
         except StoreUnavailable as exc:
             logger.warning("event store append failed (%d events): %s", len(events), exc)
-            for submission in group:
-                submission.settle(None, _unavailable(exc))
+            _settle([(submission, None, _unavailable(exc)) for submission in group])
             return
         except Exception as exc:
             if len(group) > 1:  # bad data in one submission: commit the others without it
@@ -232,10 +231,9 @@ class WriteBehind:
                     self._commit([submission])
                 return
             logger.warning("event store rejected a submission: %r", exc)
-            group[0].settle(None, exc)
+            _settle([(group[0], None, exc)])
             return
-        for submission, part in zip(group, _split(group, result), strict=True):
-            submission.settle(part, None)
+        _settle([(s, part, None) for s, part in zip(group, _split(group, result), strict=True)])
 
 
 def _split(group: list[_Submission], result: AppendResult) -> list[AppendResult]:
@@ -265,18 +263,34 @@ def _resolve(future, result: AppendResult | None, error: BaseException | None) -
         future.set_result(result)
 
 
-def _settle_async(loop, future, result, error) -> None:
-    with contextlib.suppress(RuntimeError):  # RuntimeError: the loop is closed, nobody waits
-        loop.call_soon_threadsafe(_resolve, future, result, error)
+def _resolve_all(settled: list[tuple]) -> None:
+    for future, result, error in settled:
+        _resolve(future, result, error)
 
 
-def _settle_sync(future, result, error) -> None:
-    _resolve(future, result, error)
+def _settle(settled: list[tuple[_Submission, AppendResult | None, BaseException | None]]) -> None:
+    """Hand each submitter its outcome: a blocked thread at once, and each event loop all of
+    its submitters' outcomes in ONE call (one wake-up of the loop per group, not one each)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple]] = {}
+    for submission, result, error in settled:
+        if submission.loop is None:
+            _resolve(submission.done, result, error)
+        else:
+            by_loop.setdefault(submission.loop, []).append((submission.done, result, error))
+    _post(by_loop)
 
 
 def _wake(waiters: list) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple]] = {}
     for loop, room in waiters:
-        _settle_async(loop, room, None, None)
+        by_loop.setdefault(loop, []).append((room, None, None))
+    _post(by_loop)
+
+
+def _post(by_loop: dict[asyncio.AbstractEventLoop, list[tuple]]) -> None:
+    for loop, outcomes in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # RuntimeError: the loop is closed, nobody waits
+            loop.call_soon_threadsafe(_resolve_all, outcomes)
 
 
 # -- the process-wide writer -----------------------------------------------------------------

@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -67,6 +67,11 @@ class Connection:
     token: str = ""
     sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
     dropped: int = 0
+
+    @cached_property
+    def elements(self) -> frozenset[str]:
+        """The names of the configuration's tracked elements (fixed for the connection)."""
+        return frozenset(self.compiled.element_names())
 
     def hello(self) -> dict:
         return {
@@ -189,23 +194,43 @@ _referrer = lru_cache(maxsize=16384)(referrer_of)
 
 
 def _stored(conn: Connection, eid: str, clean: dict) -> StoredEvent:
-    kind, compiled = clean["type"], conn.compiled
-    visitor = _visitor(conn, clean)
+    kind, ts, client = clean["type"], clean["ts"], conn.client
+    visitor = _visitor(conn, clean) if "vid" in clean else conn.visitor_id
+    if kind == c.PAGEVIEW:  # nearly all traffic: its fields in one dict display
+        location, stages, campaign = page_facts(conn.compiled, clean["url"])
+        fields = {
+            "stages": stages,
+            "path": location.path,
+            "query": location.query,
+            "title": clean["title"],
+            "referrer": _referrer(clean["referrer"], app_host=conn.app_host),
+            "screen": clean["screen"],
+            "lang": clean["lang"],
+            "campaign": campaign,
+            "utm": location.utm,
+        }
+    else:
+        fields = _other_fields(conn.compiled, kind, clean)
+    return StoredEvent(
+        app_id=conn.app_id,
+        epoch=conn.epoch,
+        event_id=eid,
+        ts=ts,
+        type=kind,
+        visitor_id=visitor,
+        session_id=_session(conn, visitor, ts),
+        browser=client.browser,
+        os=client.os,
+        device=client.device,
+        **fields,
+    )
+
+
+def _other_fields(compiled: CompiledConfig, kind: str, clean: dict) -> dict:
+    """The fields (and stages) of an event other than a pageview."""
     fields: dict = {}
     stages: tuple[int, ...] | list[int] = ()
-    if kind == c.PAGEVIEW:
-        location, stages, campaign = page_facts(compiled, clean["url"])
-        fields.update(
-            path=location.path,
-            query=location.query,
-            title=clean["title"],
-            referrer=_referrer(clean["referrer"], app_host=conn.app_host),
-            screen=clean["screen"],
-            lang=clean["lang"],
-            campaign=campaign,
-            utm=location.utm,
-        )
-    elif "url" in clean:
+    if "url" in clean:
         location = _location(clean["url"])
         fields.update(path=location.path, query=location.query)
     if kind == c.CLICK:
@@ -218,20 +243,8 @@ def _stored(conn: Connection, eid: str, clean: dict) -> StoredEvent:
         stages = compiled.stages_for_event(clean["name"])
     elif kind == c.LEAVE:
         fields["duration_ms"] = clean["duration"]
-    return StoredEvent(
-        app_id=conn.app_id,
-        epoch=conn.epoch,
-        event_id=eid,
-        ts=clean["ts"],
-        type=kind,
-        visitor_id=visitor,
-        session_id=_session(conn, visitor, clean["ts"]),
-        browser=conn.client.browser,
-        os=conn.client.os,
-        device=conn.client.device,
-        stages=tuple(stages),
-        **fields,
-    )
+    fields["stages"] = tuple(stages)
+    return fields
 
 
 def build_events(
@@ -242,7 +255,7 @@ def build_events(
     accepted: list[tuple[str, dict]] = []
     rejected: list[dict] = []
     seen: set[str] = set()
-    elements = conn.compiled.element_names()
+    elements = conn.elements
     for raw in raw_events:
         eid = event_id(raw.get("id")) if isinstance(raw, dict) else None
         if eid is None:
@@ -271,14 +284,15 @@ def acknowledge(
 ) -> dict:
     """The ack of a committed batch (ids in the client's order; re-sent ones too, since they
     are stored), and the realtime view told about the events stored for the first time."""
-    committed = result.committed_ids if result is not None else frozenset()
-    if result is not None and result.new_ids:
-        outbox.note_traffic(conn.app_id, [e for e in stored if e.event_id in result.new_ids])
-    return {
-        "type": c.ACK,
-        "ids": [event.event_id for event in stored if event.event_id in committed],
-        "rejected": rejected,
-    }
+    ids: list[str] = []
+    if result is not None:
+        new = result.new_ids
+        if new:
+            fresh = stored if len(new) == len(stored) else [e for e in stored if e.event_id in new]
+            outbox.note_traffic(conn.app_id, fresh)
+        committed = new | result.duplicate_ids
+        ids = [event.event_id for event in stored if event.event_id in committed]
+    return {"type": c.ACK, "ids": ids, "rejected": rejected}
 
 
 def record_dropped(conn: Connection, *, reason: str = "bot") -> None:

@@ -7,6 +7,8 @@ reason that goes back to the client in the ack's `rejected` list.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,47 +90,99 @@ def _props(raw: Any) -> dict | None:
     return raw
 
 
-def clean_event(event: Any, *, now_ms: int, elements: frozenset[str]) -> dict:
+def _ts(event: dict, now_ms: int) -> int:
+    ts = event.get("ts")
+    if type(ts) is int and now_ms - c.MAX_PAST_MS <= ts <= now_ms + c.MAX_FUTURE_MS:
+        return ts  # the common case, checked in one go; anything else takes the full check
+    return _int(event, "ts", low=now_ms - c.MAX_PAST_MS, high=now_ms + c.MAX_FUTURE_MS)
+
+
+def _cut_text(event: dict, key: str, most: int) -> str:
+    """An optional text, cut to `most` characters."""
+    value = event.get(key)
+    if type(value) is str and len(value) <= most:
+        return value
+    return _text(event, key, most=most, required=False, cut=True)
+
+
+@lru_cache(maxsize=16384)
+def _web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _page_url(event: dict) -> str:
+    value = event.get("url")
+    if type(value) is str and 0 < len(value) <= MAX_URL and _web_url(value):
+        return value
+    return _url(event)  # the reason it is refused
+
+
+def _pageview(event: dict, clean: dict, elements: Collection[str]) -> None:
+    clean["url"] = _page_url(event)
+    clean["referrer"] = _cut_text(event, "referrer", MAX_URL)
+    clean["title"] = _cut_text(event, "title", 300)
+    screen = event.get("screen")
+    if not (type(screen) is int and 0 <= screen <= 100_000):
+        screen = _int(event, "screen", low=0, high=100_000, required=False)
+    clean["screen"] = screen
+    clean["lang"] = _cut_text(event, "lang", 35)
+
+
+def _click(event: dict, clean: dict, elements: Collection[str]) -> None:
+    clean["url"] = _page_url(event)
+    clean["selector"] = _text(event, "selector", most=200)
+    if not clean["selector"]:
+        raise EventRejected("selector_missing")
+
+
+def _element(event: dict, clean: dict, elements: Collection[str]) -> None:
+    clean["name"] = _text(event, "name", most=64)
+    if clean["name"] not in elements:
+        raise EventRejected("element_unknown")
+    action = event.get("action")
+    if action not in ("click", "leave"):
+        raise EventRejected("action_invalid")
+    clean["action"] = action
+    clean["duration"] = _int(event, "duration", low=0, high=3_600_000)
+
+
+def _custom(event: dict, clean: dict, elements: Collection[str]) -> None:
+    name = event.get("name")
+    if not isinstance(name, str) or not _EVENT_NAME.match(name):
+        raise EventRejected("name_invalid")
+    clean["name"] = name
+    clean["props"] = _props(event.get("props"))
+
+
+def _leave(event: dict, clean: dict, elements: Collection[str]) -> None:
+    clean["url"] = _page_url(event)
+    clean["duration"] = _int(event, "duration", low=0, high=86_400_000)
+
+
+# The fields of each type, checked by one function per type (one lookup, no chain of tests).
+_BY_TYPE = {
+    c.PAGEVIEW: _pageview,
+    c.CLICK: _click,
+    c.ELEMENT: _element,
+    c.EVENT: _custom,
+    c.LEAVE: _leave,
+}
+
+
+def clean_event(event: Any, *, now_ms: int, elements: Collection[str]) -> dict:
     """Check one event; returns {type, ts, ...fields of its type}."""
     if not isinstance(event, dict):
         raise EventRejected("not_an_object")
     kind = event.get("type")
-    if not isinstance(kind, str) or kind not in c.EVENT_TYPES:
+    fields_of = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if fields_of is None:
         raise EventRejected("type_unknown")
-    ts = _int(event, "ts", low=now_ms - c.MAX_PAST_MS, high=now_ms + c.MAX_FUTURE_MS)
-    clean: dict[str, Any] = {"type": kind, "ts": ts}
+    clean: dict[str, Any] = {"type": kind, "ts": _ts(event, now_ms)}
     vid = event.get("vid")
     if vid is not None:
         if not isinstance(vid, str) or not _VISITOR_ID.match(vid):
             raise EventRejected("vid_invalid")
         clean["vid"] = vid
-    if kind == c.PAGEVIEW:
-        clean["url"] = _url(event)
-        clean["referrer"] = _text(event, "referrer", most=MAX_URL, required=False, cut=True)
-        clean["title"] = _text(event, "title", most=300, required=False, cut=True)
-        clean["screen"] = _int(event, "screen", low=0, high=100_000, required=False)
-        clean["lang"] = _text(event, "lang", most=35, required=False, cut=True)
-    elif kind == c.CLICK:
-        clean["url"] = _url(event)
-        clean["selector"] = _text(event, "selector", most=200)
-        if not clean["selector"]:
-            raise EventRejected("selector_missing")
-    elif kind == c.ELEMENT:
-        clean["name"] = _text(event, "name", most=64)
-        if clean["name"] not in elements:
-            raise EventRejected("element_unknown")
-        action = event.get("action")
-        if action not in ("click", "leave"):
-            raise EventRejected("action_invalid")
-        clean["action"] = action
-        clean["duration"] = _int(event, "duration", low=0, high=3_600_000)
-    elif kind == c.EVENT:
-        name = event.get("name")
-        if not isinstance(name, str) or not _EVENT_NAME.match(name):
-            raise EventRejected("name_invalid")
-        clean["name"] = name
-        clean["props"] = _props(event.get("props"))
-    else:  # leave
-        clean["url"] = _url(event)
-        clean["duration"] = _int(event, "duration", low=0, high=86_400_000)
+    fields_of(event, clean, elements)
     return clean

@@ -282,3 +282,24 @@ async def test_an_idle_writer_builds_the_column_parts_of_what_it_stored(writer, 
     assert store._query("SELECT SUM(events) FROM segments")[0][0] == len(events)
     columns = store.columns(APP, EPOCH, T0, T0 + 86_400_000)
     assert sorted(columns.ts.tolist()) == sorted(event.ts for event in events)
+
+
+async def test_a_group_of_loop_and_thread_submitters_answers_each_with_its_own_part(writer, store):
+    store.held = True
+    blocker = asyncio.ensure_future(writer.submit(batch(1, visitor_id="0" * 16)))
+    await entered(store)  # what follows waits together: one group
+    from_thread = batch(5, visitor_id="1" * 16)
+    thread_result = asyncio.ensure_future(asyncio.to_thread(writer.submit_sync, from_thread))
+    while writer._pending < 5:  # the thread's submission is queued first
+        await asyncio.sleep(0.01)
+    on_loop = [batch(3, visitor_id=f"{i + 2:016x}") for i in range(10)]
+    waiting = [asyncio.ensure_future(writer.submit(events)) for events in on_loop]
+    await asyncio.sleep(0.05)
+
+    store.release()
+    results = await asyncio.gather(blocker, thread_result, *waiting)
+
+    assert store.calls == [1, 5 + 3 * 10]
+    for events, result in zip([from_thread, *on_loop], results[1:], strict=True):
+        assert result.new_ids == ids(events)
+    assert store.count_events(APP, EPOCH) == 1 + 5 + 30
