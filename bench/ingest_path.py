@@ -94,7 +94,8 @@ async def _run(args) -> None:
     read = (done_io["rchar"] - io["rchar"]) / acked
     print(
         f"acked={acked} ack path {1e6 * cpu / acked:.1f} us CPU/event, {acked / wall:,.0f} "
-        f"events/s; then column parts {1e6 * flush / acked:.1f} us CPU/event; written "
+        f"events/s; then column parts {1e6 * flush / acked:.1f} us CPU/event (end to end "
+        f"{1e6 * (cpu + flush) / acked:.1f}); written "
         f"{written / 1000:.2f} KB/event, read {read / 1000:.2f} KB/event (load "
         f"{os.getloadavg()[0]:.2f})"
     )

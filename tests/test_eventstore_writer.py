@@ -16,6 +16,7 @@ from eventstore import (
     reset_store,
     reset_writer,
 )
+from eventstore import writer as writer_module
 from eventstore.sqlite import SQLiteEventStore
 from eventstore.writer import MAX_GROUP_EVENTS
 from tests.test_eventstore_contract import APP, EPOCH, T0, make_event
@@ -303,3 +304,22 @@ async def test_a_group_of_loop_and_thread_submitters_answers_each_with_its_own_p
     for events, result in zip([from_thread, *on_loop], results[1:], strict=True):
         assert result.new_ids == ids(events)
     assert store.count_events(APP, EPOCH) == 1 + 5 + 30
+
+
+async def test_an_idle_writer_builds_a_backlog_slice_after_slice_without_pausing(
+    store, monkeypatch
+):
+    monkeypatch.setattr(writer_module, "IDLE_FLUSH_EVENTS", 10)
+    monkeypatch.setattr(writer_module, "IDLE_SECONDS", 1.0)
+    writer = WriteBehind(store)
+    writer.start()
+    try:
+        await writer.submit(batch(100))  # ten slices: ten idle pauses would take 10 s
+        deadline = time.monotonic() + 4
+        while store._query("SELECT COUNT(*) FROM pending")[0][0] and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        writer.stop(5)
+
+    assert store._query("SELECT COUNT(*) FROM pending")[0][0] == 0
+    assert store._query("SELECT SUM(events) FROM segments")[0][0] == 100
