@@ -6,9 +6,14 @@ Everything that needs no database is prepared before the write lock (`prepare`),
 importers in several processes hold the lock as briefly as they can: the rows in time order, the
 per-visitor rows once per visitor (sorted by key, so the upserts walk each table's B-tree once,
 in order), and each day's columns, its visitors and sessions coded by the batch's own codes.
-Under the lock, `write` checks that none of the batch's events is stored yet (the caller then
-imports it event by event instead), assigns the dictionary codes of the batch's visitors and
-sessions at once, maps the batch's codes to them (one array lookup per column), stores it all.
+`staged` then inserts the raw rows into a table of the connection's own temporary database,
+still before the lock: binding a row's 25 parameters and building its record were most of the
+time the lock was held (the temporary database takes no lock on the store's file). Under the
+lock, `write` checks that none of the batch's events is stored yet (the caller then imports it
+event by event instead), copies the staged rows into `events` in one statement (within SQLite:
+no parameter bound), assigns the dictionary codes of the batch's visitors and sessions at once,
+maps the batch's codes to them (one array lookup per column), stores it all; the staging table
+is emptied after the lock.
 
 What is stored is what `import_events` stores for the same events: the same rows, counts, stage
 entries (the earliest ts per stage and visitor), last seen (the latest ts per visitor; of the
@@ -17,9 +22,10 @@ same ts, the later in the batch) and parts of the same events.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -43,6 +49,20 @@ from .schema import COLUMNS, COUNT_PARTITION, INSERT_EVENT, SELECT_KEYS, UPSERT_
 
 PART_FIELDS = (*STRINGS, "event_id", "ts", "duration_ms", "stages")  # what `build_columns` reads
 
+# The staging table: `events`' columns, in the connection's temporary database, whose page cache
+# holds a batch of generated traffic (100,000 rows: ~30 MB) without spilling it to its file, and
+# whose journal stays in memory. No key: the rows go in in time order, the copy takes them in
+# that order (a key made staging ~1 us per row dearer, the copy ~0.4 us cheaper).
+STAGED_CACHE_KB = 64 * 1024
+CREATE_STAGED = f"CREATE TABLE IF NOT EXISTS temp.staged_events ({', '.join(COLUMNS)})"
+INSERT_STAGED = INSERT_EVENT.replace(
+    "INSERT OR IGNORE INTO events", "INSERT INTO temp.staged_events"
+)
+COPY_STAGED = (
+    f"INSERT OR IGNORE INTO main.events ({', '.join(COLUMNS)}) "
+    f"SELECT {', '.join(COLUMNS)} FROM temp.staged_events ORDER BY rowid"
+)
+
 
 @dataclass
 class Prepared:
@@ -58,6 +78,7 @@ class Prepared:
     stages: list[tuple]  # UPSERT_STAGE rows, by (stage, visitor)
     values: dict[str, list[str]]  # per GLOBAL column, its distinct values: the batch's codes
     parts: list[tuple[int, Columns]]  # (day number, its events, GLOBAL columns in batch codes)
+    staged: bool = False  # the rows are in the connection's staging table (`staged`)
 
 
 def prepare(batch: EventBatch) -> Prepared | None:
@@ -124,14 +145,38 @@ def stored_ids(conn: sqlite3.Connection, prepared: Prepared) -> set[str]:
     return found & set(prepared.ids) if found else found
 
 
+@contextlib.contextmanager
+def staged(conn: sqlite3.Connection, prepared: Prepared) -> Iterator[None]:
+    """The batch's raw rows in the connection's staging table for the block (`write` copies
+    them from there): inserted before the write lock, in a transaction of the temporary
+    database only (none on the store's file); emptied after the block."""
+    conn.execute(CREATE_STAGED)
+    conn.execute(f"PRAGMA temp.cache_size = -{STAGED_CACHE_KB}")
+    conn.execute("PRAGMA temp.journal_mode = MEMORY")
+    conn.execute("BEGIN")
+    try:
+        conn.executemany(INSERT_STAGED, prepared.rows)
+        conn.execute("COMMIT")
+        prepared.staged = True
+        yield
+    finally:
+        prepared.staged = False
+        if conn.in_transaction:
+            conn.rollback()
+        conn.execute("DELETE FROM temp.staged_events")
+
+
 def write(
     conn: sqlite3.Connection, prepared: Prepared, known: dict, learned: dict[str, dict]
 ) -> None:
-    """Store a prepared batch none of whose events is stored (call it under the write lock).
-    `known`: dictionary codes known to be committed, by kind; those looked up or assigned go
-    into `learned`."""
+    """Store a prepared batch none of whose events is stored (call it under the write lock,
+    best within `staged`). `known`: dictionary codes known to be committed, by kind; those
+    looked up or assigned go into `learned`."""
     app_id, epoch = prepared.app_id, prepared.epoch
-    conn.executemany(INSERT_EVENT, prepared.rows)
+    if prepared.staged:
+        conn.execute(COPY_STAGED)
+    else:
+        conn.executemany(INSERT_EVENT, prepared.rows)
     conn.executemany(UPSERT_STAGE, prepared.stages)
     conn.executemany(UPSERT_LAST, prepared.last)
     conn.execute(COUNT_PARTITION, (app_id, epoch, prepared.n))
