@@ -39,6 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ..base import EventStore, ImportCounts, SchemaReport
 from ..columns import ARRAYS, Columns, EventBatch
+from ..rollups import Rollups
 from ..values import MS_PER_DAY, AppendResult, ScanRow, StoredEvent, StoreUnavailable
 from . import bulk, legacy, schema
 from .buckets import DAY, HOUR_MS, MARK, SKEW_MS, SLOT, day_of, hour_of, late, slot_of
@@ -55,6 +56,7 @@ from .derived import Current, DerivedRows
 from .reading import PartCache, PartReader
 from .sealing import Builder, queue_key, queue_partitions, queued_by_append, shard_of
 from .statements import COLUMNS, JSON_COLUMNS, Statements, event_of_row, scan_row
+from .summaries import Summaries
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ CONCURRENCY = 64  # requests in flight per call
 IN_CHUNK = 100  # keys per `IN ?` read
 SCAN_HOURS_IN_FLIGHT = 8  # hour partitions read at once by scan()
 PART_CACHE_BYTES = 256 << 20  # decoded column part columns kept in memory (reading.PartCache)
+SUMMARY_CACHE_BYTES = 1 << 30  # rollups of day parts kept in memory (summaries.SummaryCache)
 
 _JSON_INDEXES = tuple(COLUMNS.index(name) for name in JSON_COLUMNS)
 _STAGES = COLUMNS.index("stages")
@@ -98,7 +101,8 @@ class CassandraEventStore(EventStore):
     `skew_ms`: how far apart the clocks of the processes sharing the keyspace may be (it
     delays building the parts of late events by as much); `clock`: the time in ms (tests);
     `check_migrated`: refuse a keyspace whose previous-schema data is not moved yet;
-    `part_cache_bytes`: decoded column part columns kept in memory (0: none)."""
+    `part_cache_bytes`: decoded column part columns kept in memory (0: none);
+    `summary_cache_bytes`: rollups of day parts kept in memory (0: none)."""
 
     def __init__(
         self,
@@ -114,6 +118,7 @@ class CassandraEventStore(EventStore):
         clock: Callable[[], int] = _wall_clock_ms,
         check_migrated: bool = True,
         part_cache_bytes: int = PART_CACHE_BYTES,
+        summary_cache_bytes: int = SUMMARY_CACHE_BYTES,
     ) -> None:
         self.keyspace = schema.check_keyspace_name(keyspace)
         self.concurrency = concurrency
@@ -142,6 +147,7 @@ class CassandraEventStore(EventStore):
         self.reader = PartReader(self)
         self.builder = Builder(self)
         self.pending_parts = bulk.PendingParts()
+        self.summaries = Summaries(self, summary_cache_bytes)
 
     @classmethod
     def from_settings(cls) -> CassandraEventStore:
@@ -468,6 +474,25 @@ class CassandraEventStore(EventStore):
             return Columns.empty()
         with translated_errors("columns"):
             return self.reader.columns(app_id, epoch, start_ms, end_ms, tuple(names))
+
+    def rollups(
+        self, app_id: int, epoch: int, start_ms: int, end_ms: int, names: Iterable[str]
+    ) -> Rollups:
+        """Merged from the day parts' rollups (kept per process) and the edges' (`summaries`)."""
+        if end_ms <= start_ms:
+            return Rollups([])
+        with translated_errors("rollups"):
+            return self.summaries.rollups(app_id, epoch, start_ms, end_ms, names)
+
+    def stage_entry_counts(
+        self, app_id: int, epoch: int, stages: Iterable[int], start_ms: int, end_ms: int
+    ) -> dict[int, int]:
+        """From the rollups' funnel hits (`summaries`), not the stage entry rows."""
+        with translated_errors("stage entry counts"):
+            counts = self.summaries.stage_entry_counts(app_id, epoch, stages, start_ms, end_ms)
+        if counts is None:
+            return super().stage_entry_counts(app_id, epoch, stages, start_ms, end_ms)
+        return counts
 
     def stage_visitors(self, app_id: int, epoch: int, stage: int) -> dict[str, int]:
         return self.stage_visitors_many(app_id, epoch, [stage])[stage]
