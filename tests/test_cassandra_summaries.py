@@ -75,3 +75,25 @@ def test_cassandra_rollups_answer_as_the_events_do(cassandra_store, cassandra_no
 
 def _key(info) -> tuple:
     return (info.level, info.bucket, info.version)
+
+
+def test_a_visitor_who_entered_before_the_range_is_not_counted_in_it(
+    cassandra_store, cassandra_node
+):
+    clock = Clock(TRAFFIC_START + 10 * MS_PER_DAY)
+    store = cassandra_node.store(clock=clock)
+    hour = 3_600_000
+    events = [
+        make_event(visitor_id="back", ts=DAY0 + 10 * hour, stages=(0,)),
+        make_event(visitor_id="back", ts=DAY0 + MS_PER_DAY + 10 * hour, stages=(0, 1)),
+        make_event(visitor_id="new", ts=DAY0 + MS_PER_DAY + 11 * hour, stages=(0,)),
+    ]
+    append_in_groups(store, events)
+    clock.ms += 1
+    for built in (False, True):  # raw, then day parts
+        second_day = (DAY0 + MS_PER_DAY, DAY0 + 2 * MS_PER_DAY)
+        assert store.stage_entry_counts(APP, EPOCH, [0, 1], *second_day) == {0: 1, 1: 1}
+        assert store.stage_entry_counts(APP, EPOCH, [0, 1], DAY0, DAY0 + MS_PER_DAY) == {0: 1, 1: 0}
+        while not built and store.flush_pending():
+            pass
+    store.close()

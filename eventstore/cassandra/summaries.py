@@ -11,9 +11,10 @@ descriptions, merges the days' small tables and summarizes only its edges. Exact
 is a pure function of its part's events, and pieces are disjoint sets of the range's events.
 
 Stage entry counts (a visitor's first entry into a stage, over the whole epoch, inside the range)
-come from the `hits` table of the rollups of the epoch's events up to the range's end: per stage,
-each visitor's earliest hit is their first entry (the stage entries table holds exactly that:
-the minimum ts of the visitor's events with the stage).
+come from the `hits` table of the rollups: the visitors with a hit of the stage in the range
+(the range's rollups, the pieces the other reports read) that have none between the epoch's
+first day and the range's start (the stage entries table holds the same: the minimum ts of the
+visitor's events with the stage).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..columns import ARRAYS, GLOBAL, MAX_STAGE, Columns, Dictionary, Part
+from ..columns import ARRAYS, GLOBAL, MAX_STAGE, Columns, Dictionary, Part, strings_of
 from ..rollups import NAMES, TABLES, Rollups, raw_columns, summarize
 from ..values import MS_PER_DAY, StoreUnavailable
 from .buckets import HOUR_MS, day_slots
@@ -33,7 +34,7 @@ from .reading import ATTEMPTS, key_of, merge
 
 I32 = np.int32
 DAY_SETS = 4  # sets of whole days whose merged codes are kept (ranges asked for again and again)
-HITS = ("hits.visitor", "hits.ts", "hits.stages")
+HITS = ("hits.visitor", "hits.stages")
 CODED = tuple(  # the rollup columns that hold visitor or session codes
     f"{table}.{column}" for table, columns in TABLES.items()
     for column, kind in columns.items() if kind in GLOBAL
@@ -139,27 +140,42 @@ class Summaries:
     def stage_entry_counts(
         self, app_id: int, epoch: int, stages: Iterable[int], start: int, end: int
     ) -> dict[int, int] | None:
-        """Per stage, the visitors whose first entry is in [start, end); None when a stage
-        is beyond what `hits.stages` (a bit mask) holds."""
+        """Per stage, the visitors whose first entry is in [start, end): those with a hit in
+        the range (its rollups: the pieces other reports read) and none before it (the hits
+        of the epoch's first day to the range's start, joined by visitor id); None when a
+        stage is beyond what `hits.stages` (a bit mask) holds."""
         stages = list(stages)
         if any(not 0 <= stage <= MAX_STAGE for stage in stages):
             return None
-        counts = dict.fromkeys(stages, 0)
         hours = self.store._partition_hours(app_id, epoch)
         if not hours or end <= start:
-            return counts
+            return dict.fromkeys(stages, 0)
         since = min(hours) * HOUR_MS // MS_PER_DAY * MS_PER_DAY  # the epoch's first day, whole
-        if since >= end:
-            return counts
-        rollups = self.rollups(app_id, epoch, since, end, HITS)
-        visitors, ts, masks = (rollups[name] for name in HITS)
-        for stage in stages:
-            picked = np.flatnonzero((masks >> np.int64(stage)) & 1)
-            order = picked[np.lexsort((ts[picked], visitors[picked]))]
-            firsts = np.r_[True, visitors[order][1:] != visitors[order][:-1]]
-            entered = ts[order][firsts]
-            counts[stage] = int(np.count_nonzero((entered >= start) & (entered < end)))
+        before = {stage: set() for stage in stages}
+        if since < start:
+            earlier = self.rollups(app_id, epoch, since, min(start, end), HITS)
+            for stage, codes in _entered(earlier, stages).items():
+                before[stage] = set(strings_of(earlier.tables["visitor_id"], codes.tolist()))
+        if max(start, since) >= end:
+            return dict.fromkeys(stages, 0)
+        inside = self.rollups(app_id, epoch, max(start, since), end, HITS)
+        counts = {}
+        for stage, codes in _entered(inside, stages).items():
+            if before[stage]:
+                ids = strings_of(inside.tables["visitor_id"], codes.tolist())
+                counts[stage] = sum(1 for visitor in ids if visitor not in before[stage])
+            else:
+                counts[stage] = len(codes)
         return counts
+
+
+def _entered(rollups: Rollups, stages: list[int]) -> dict[int, np.ndarray]:
+    """Per stage, the codes of the visitors with a hit of it (distinct)."""
+    visitors, masks = rollups["hits.visitor"], rollups["hits.stages"]
+    return {
+        stage: np.unique(visitors[((masks >> np.int64(stage)) & 1).astype(bool)])
+        for stage in stages
+    }
 
 
 class Days:
