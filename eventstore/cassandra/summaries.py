@@ -84,6 +84,10 @@ class Summaries:
         self._lock = threading.Lock()
 
     def rollups(self, app_id: int, epoch: int, start: int, end: int, names) -> Rollups:
+        return self.read(app_id, epoch, start, end, names)[0]
+
+    def read(self, app_id: int, epoch: int, start: int, end: int, names) -> tuple[Rollups, dict]:
+        """The range's rollups, and the codes of its visitor ids (id -> code)."""
         names = list(names)
         reader, excluded = self.store.reader, set()
         first_whole = -(-start // MS_PER_DAY)
@@ -107,7 +111,8 @@ class Summaries:
             for a, b in spans_between(start, end, sorted(whole)):
                 columns = reader.columns(app_id, epoch, a, b, wanted)
                 pieces.append(summarize(days.coded(columns, added)))
-            return Rollups(pieces, days.dictionaries).read(names)
+            rollups = Rollups(pieces, days.dictionaries).read(names)
+            return rollups, _VisitorCodes(rollups, days, added.get("visitor_id", {}))
         raise StoreUnavailable("event store (Cassandra): column parts kept changing during a read")
 
     def days(self, app_id: int, epoch: int, infos: list[PartInfo]) -> Days:
@@ -151,31 +156,53 @@ class Summaries:
         if not hours or end <= start:
             return dict.fromkeys(stages, 0)
         since = min(hours) * HOUR_MS // MS_PER_DAY * MS_PER_DAY  # the epoch's first day, whole
-        before = {stage: set() for stage in stages}
+        before = {stage: [] for stage in stages}
         if since < start:
             earlier = self.rollups(app_id, epoch, since, min(start, end), HITS)
             for stage, codes in _entered(earlier, stages).items():
-                before[stage] = set(strings_of(earlier.tables["visitor_id"], codes.tolist()))
+                before[stage] = strings_of(earlier.tables["visitor_id"], codes.tolist())
         if max(start, since) >= end:
             return dict.fromkeys(stages, 0)
-        inside = self.rollups(app_id, epoch, max(start, since), end, HITS)
+        inside, code_of = self.read(app_id, epoch, max(start, since), end, HITS)
         counts = {}
         for stage, codes in _entered(inside, stages).items():
-            if before[stage]:
-                ids = strings_of(inside.tables["visitor_id"], codes.tolist())
-                counts[stage] = sum(1 for visitor in ids if visitor not in before[stage])
-            else:
-                counts[stage] = len(codes)
+            earlier_codes = [code_of.get(visitor) for visitor in before[stage]]
+            known = np.array([code for code in earlier_codes if code is not None], dtype=I32)
+            present = np.zeros(int(codes[-1]) + 1 if len(codes) else 0, dtype=bool)
+            present[codes] = True
+            known = known[known < len(present)]
+            counts[stage] = len(codes) - int(np.count_nonzero(present[known]))
         return counts
 
 
+class _VisitorCodes:
+    """visitor id -> its code in a read's rollups (None: not in them)."""
+
+    def __init__(self, rollups: Rollups, days: Days, added: dict[str, int]) -> None:
+        self.rollups, self.days, self.added = rollups, days, added
+        self._index: dict[str, int] | None = None
+
+    def get(self, visitor: str) -> int | None:
+        if self.days.pieces:
+            code = self.days.index_of("visitor_id").get(visitor)
+            return self.added.get(visitor) if code is None else code
+        if self._index is None:
+            table = self.rollups.tables["visitor_id"]
+            self._index = dict(zip(table, range(len(table)), strict=True))
+        return self._index.get(visitor)
+
+
 def _entered(rollups: Rollups, stages: list[int]) -> dict[int, np.ndarray]:
-    """Per stage, the codes of the visitors with a hit of it (distinct)."""
+    """Per stage, the codes of the visitors with a hit of it (distinct, ascending: a bitmap
+    over the codes, which are dense)."""
     visitors, masks = rollups["hits.visitor"], rollups["hits.stages"]
-    return {
-        stage: np.unique(visitors[((masks >> np.int64(stage)) & 1).astype(bool)])
-        for stage in stages
-    }
+    size = int(visitors.max()) + 1 if len(visitors) else 0
+    entered = {}
+    for stage in stages:
+        present = np.zeros(size, dtype=bool)
+        present[visitors[((masks >> np.int64(stage)) & 1).astype(bool)]] = True
+        entered[stage] = np.flatnonzero(present)
+    return entered
 
 
 class Days:
@@ -222,7 +249,7 @@ class Days:
         for name in GLOBAL:
             size, new = len(self.tables[name]), added.setdefault(name, {})
             if name in codes:
-                index = self._index_of(name)
+                index = self.index_of(name)
                 remap = np.empty(len(columns.tables[name]), dtype=I32)
                 for i, value in enumerate(columns.tables[name]):
                     code = index.get(value)
@@ -232,7 +259,7 @@ class Days:
             tables[name] = Dictionary(size + len(new), extra=extra)
         return Columns(codes, tables, len(columns))
 
-    def _index_of(self, name: str) -> dict[str, int]:
+    def index_of(self, name: str) -> dict[str, int]:
         with self._lock:
             if name not in self._index:
                 table = self.tables[name]
