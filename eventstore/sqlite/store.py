@@ -238,7 +238,12 @@ class SQLiteEventStore(EventStore):
         prepared = bulk.prepare(batch)  # before the lock; bad data fails here or rolls back
         if prepared is not None:
             key = (prepared.app_id, prepared.epoch)
-            with self._import_lock(), self._transaction() as conn:
+            with (
+                translated_errors(),
+                bulk.staged(self._conn(), prepared),  # the raw rows, before the lock
+                self._import_lock(),
+                self._transaction() as conn,
+            ):
                 if not bulk.stored_ids(conn, prepared):
                     incarnation = self._incarnation(conn, key)
                     learned = {key: (incarnation, {kind: {} for kind in GLOBAL})}
