@@ -6,16 +6,12 @@ import gc
 import weakref
 
 from eventstore.rollups import NAMES
-from eventstore.sqlite import SQLiteEventStore
-from tests.test_eventstore_contract import APP, EPOCH, append_in_groups, synthetic_traffic
-from tests.test_insights_rollups import RANGES, answers
+from tests.test_eventstore_contract import APP, EPOCH
+from tests.test_insights_rollups import RANGES, answers, flushed_store
 
 
 def test_a_requests_rollups_are_freed_as_soon_as_every_report_is_made(tmp_path):
-    store = SQLiteEventStore(tmp_path / "events.sqlite3")
-    append_in_groups(store, synthetic_traffic(APP))
-    while store.flush_pending():
-        pass
+    store = flushed_store(tmp_path / "events.sqlite3")
     start, end = RANGES["whole days"]
     gc.disable()
     try:

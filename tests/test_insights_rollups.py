@@ -71,6 +71,15 @@ def load(store, events: list, rng: random.Random) -> None:
             store.flush_pending(rng.choice([50, 500, 5000]))
 
 
+def flushed_store(path) -> SQLiteEventStore:
+    """A store holding the synthetic traffic, every event in a column part."""
+    store = SQLiteEventStore(path)
+    append_in_groups(store, synthetic_traffic(APP))
+    while store.flush_pending():
+        pass
+    return store
+
+
 @pytest.mark.parametrize("order", ["time", "visitor", "shuffled"])
 def test_store_rollups_answer_as_the_events_do(tmp_path, order):
     events = synthetic_traffic(APP)
@@ -96,10 +105,7 @@ def test_store_rollups_answer_as_the_events_do(tmp_path, order):
 
 
 def test_rollups_read_from_parts_not_the_events_of_whole_days(tmp_path):
-    store = SQLiteEventStore(tmp_path / "events.sqlite3")
-    append_in_groups(store, synthetic_traffic(APP))
-    while store.flush_pending():
-        pass
+    store = flushed_store(tmp_path / "events.sqlite3")
     start, end = RANGES["one whole day"]
 
     rollups = store.rollups(APP, EPOCH, start, end, ["sessions.session"])
