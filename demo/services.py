@@ -139,21 +139,23 @@ def _check_space(events: int) -> None:
 def day_chunks(
     plan: list[tuple[dt.date, int]], per_person: float, jobs: int
 ) -> list[list[tuple[dt.date, int]]]:
-    """Consecutive days stored together: about IMPORT_GROUP events at most, and no more than
-    a `jobs`-th of the days (so that every process has some)."""
-    most_days = max(1, len(plan) // jobs)
+    """Consecutive days stored together, in the order the processes take them: about
+    IMPORT_GROUP events at most (fewer, larger transactions rewrite fewer pages of the
+    per-visitor tables), and with several processes, no more than a `2 * jobs`-th of what is
+    left, so that the chunks shrink towards the end, down to one day, and the processes finish
+    together instead of one writing the last large chunk alone."""
+    left = sum(people for _, people in plan) * per_person
     chunks: list[list[tuple[dt.date, int]]] = []
-    events = 0.0
+    events = most = 0.0
     for day, people in plan:
-        if (
-            not chunks
-            or len(chunks[-1]) == most_days
-            or events + people * per_person > IMPORT_GROUP
-        ):
+        size = people * per_person
+        if not chunks or events + size > most:
             chunks.append([])
             events = 0.0
+            most = IMPORT_GROUP if jobs <= 1 else min(IMPORT_GROUP, left / (2 * jobs))
         chunks[-1].append((day, people))
-        events += people * per_person
+        events += size
+        left -= size
     return chunks
 
 
@@ -165,33 +167,25 @@ def _write_days(
     on_day: Callable[[DayWritten], None],
 ) -> Iterable[DayWritten]:
     """Generate and store the chunks of days. With `jobs` > 1, this process writes chunks too,
-    next to `jobs - 1` spawned ones: they take a second or so to start (Django set up again),
-    this one is writing meanwhile, and no core waits on a parent that only collects."""
+    next to `jobs - 1` others, and no core waits on a parent that only collects. The others are
+    forked where the platform can: they start at once, with Django set up and this process's
+    settings (the event store forgets the parent's connections in a forked child, and the
+    children never use the ORM); else spawned, which costs each about a second of CPU to set
+    Django up again."""
     if jobs <= 1 or len(chunks) == 1:
         for chunk in chunks:
             written = write_days(site, chunk, seed)
             on_day(written)
             yield written
         return
-    context = multiprocessing.get_context("spawn")
-    stores = {
-        "EVENT_STORE": settings.EVENT_STORE,
-        "EVENT_STORE_SQLITE_PATH": settings.EVENT_STORE_SQLITE_PATH,
-        "CASSANDRA": settings.CASSANDRA,
-    }
     todo = list(chunks)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=jobs - 1,
-        mp_context=context,
-        initializer=workers.start,
-        initargs=(stores,),
-    ) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs - 1, **_pool_start()) as pool:
         in_flight: set[concurrent.futures.Future] = set()
         while todo or in_flight:
-            while len(todo) > 1 and len(in_flight) < 2 * (jobs - 1):  # the first to the others
+            while len(todo) > 1 and len(in_flight) < 2 * (jobs - 1):  # one queued per process
                 in_flight.add(pool.submit(workers.write_days, site, todo.pop(0), seed))
-            if todo:  # the last ones here
-                done = [write_days(site, todo.pop(), seed)]
+            if todo:  # the next one here
+                done = [write_days(site, todo.pop(0), seed)]
             else:
                 concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
                 done = []
@@ -200,6 +194,22 @@ def _write_days(
             for written in done + [future.result() for future in finished]:
                 on_day(written)
                 yield written
+
+
+def _pool_start() -> dict:
+    """How `_write_days` starts its processes: forked, or spawned with Django set up anew."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return {"mp_context": multiprocessing.get_context("fork")}
+    stores = {
+        "EVENT_STORE": settings.EVENT_STORE,
+        "EVENT_STORE_SQLITE_PATH": settings.EVENT_STORE_SQLITE_PATH,
+        "CASSANDRA": settings.CASSANDRA,
+    }
+    return {
+        "mp_context": multiprocessing.get_context("spawn"),
+        "initializer": workers.start,
+        "initargs": (stores,),
+    }
 
 
 # -- the demo -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Entry points of the processes that generate days in parallel (`traffic_generate(jobs=N)`).
 
-Spawned processes import this module before Django is set up, so it imports nothing that
-needs the app registry until `start` has run.
+Spawned processes (where the platform cannot fork) import this module before Django is set up,
+so it imports nothing that needs the app registry until `start` has run.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from django.conf import settings
@@ -43,3 +44,19 @@ def close_store() -> None:
         store, _store = _store, None
     if store is not None:
         store.close()
+
+
+_inherited: list[EventStore] = []  # a forked child's copy of its parent's store, never used
+
+
+def _forget_parent_store() -> None:
+    """In a forked child: the parent's store stays the parent's (its connections, sessions and
+    threads do not carry across a fork: using or closing them here would touch the parent's),
+    and the child's first `get_store()` builds its own. The copy is kept, never closed."""
+    global _store, _lock
+    if _store is not None:
+        _inherited.append(_store)
+    _store, _lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_parent_store)

@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -323,3 +324,13 @@ def reset_writer(timeout: float | None = STOP_TIMEOUT) -> None:
         writer, _writer = _writer, None
     if writer is not None:
         writer.stop(timeout)
+
+
+def _forget_parent_writer() -> None:
+    """In a forked child: the parent's writer, its thread and its queue stay the parent's; the
+    child's first `get_writer()` starts its own."""
+    global _writer, _writer_lock
+    _writer, _writer_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_parent_writer)
