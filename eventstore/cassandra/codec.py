@@ -23,12 +23,16 @@ SORTED = ("ts",)
 
 def encode(name: str, values: np.ndarray) -> bytes:
     """A column's values (of DTYPES[name]) as stored bytes."""
-    values = np.asarray(values, dtype=DTYPES[name])
+    return encode_values(np.asarray(values, dtype=DTYPES[name]), deltas=name in SORTED)
+
+
+def encode_values(values: np.ndarray, *, deltas: bool = False) -> bytes:
+    """Integer values as stored bytes (`deltas`: as gaps when they are sorted)."""
     if not len(values):
         return _HEADER.pack(OFFSET, 0, 0)
-    if DTYPES[name] == np.uint64:
+    if values.dtype == np.uint64:
         return _narrow(OFFSET, 0, values, int(values.max()))
-    if name in SORTED and (values[1:] >= values[:-1]).all():
+    if deltas and (values[1:] >= values[:-1]).all():
         gaps = np.diff(values.astype(np.int64))
         base = int(values[0])
         return _narrow(DELTAS, base, np.concatenate(([0], gaps)), int(gaps.max(initial=0)))
@@ -47,9 +51,13 @@ def _narrow(kind: int, base: int, stored: np.ndarray, largest: int) -> bytes:
 
 def decode(name: str, blob: bytes) -> np.ndarray:
     """The values of a stored column, as DTYPES[name]."""
+    return decode_values(blob, DTYPES[name])
+
+
+def decode_values(blob, target: type) -> np.ndarray:
+    """Values stored by `encode_values` (bytes or a memoryview), as dtype `target`."""
     kind, width, base = _HEADER.unpack_from(blob)
     stored = np.frombuffer(blob, dtype=_WIDTHS[width], offset=_HEADER.size)
-    target = DTYPES[name]
     if kind == DELTAS:
         return (np.cumsum(stored, dtype=np.int64) + base).astype(target, copy=False)
     if base == 0:

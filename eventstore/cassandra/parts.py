@@ -8,11 +8,17 @@ all there. Its `version` is a hash of its content: builders that race on the sam
 write the same rows; a rebuilt part with other content gets other chunk keys, so a reader that
 read the older description still finds the older bytes (or, once they are deleted, finds them
 missing and reads again).
+
+A day part's rollup (`rollups.summarize`: a pure function of its events) is stored beside it,
+under the same (bucket, version) with the name ROLLUP (`rollup_rows`): written by the day's
+builder, or by the first reader that computed it (the same bytes whoever writes them), its
+sizes last, so that a reader uses it only once all of it is there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,8 +26,12 @@ import numpy as np
 import orjson
 
 from ..columns import ARRAYS, DTYPES, STRINGS, Part
+from ..rollups import NAMES, dtype_of
 from . import codec
 from .buckets import DAY, SLOT, SLOT_MS, day_of, day_slots
+
+ROLLUP = "rollups"  # the `part_columns` name of a day part's rollup (not a column's)
+ROLLUP_LEVEL = 1  # zlib level: 13 -> 5 MB for a day of 390k events, in 0.13 s
 
 
 class StalePart(Exception):
@@ -133,6 +143,38 @@ class StoredColumns:
             if len(strings) != self.info.sizes.get(f"{name}#", -1):
                 raise StalePart(f"part {self.info.bucket}/{self.info.version}: {name} table")
             self.tables[name] = orjson.loads(strings)
+
+
+def rollup_rows(arrays: Mapping[str, np.ndarray]) -> list[tuple[int, bytes]]:
+    """A day part's rollup columns (every one of `rollups.NAMES`) as (chunk number, bytes)
+    under the name ROLLUP: the columns one after the other (`codec`, sorted ones as gaps),
+    compressed (zlib: the rollup is read whole by a process's first request, and its bytes
+    are what that costs) at chunks 0.., then the sizes at chunk -1, to be written last."""
+    blobs = [
+        codec.encode_values(np.asarray(arrays[name], dtype=dtype_of(name)), deltas=True)
+        for name in NAMES
+    ]
+    packed = zlib.compress(b"".join(blobs), ROLLUP_LEVEL)
+    sizes = {"zlib": len(packed), "columns": [len(blob) for blob in blobs]}
+    return [*enumerate(codec.chunks(packed)), (-1, orjson.dumps(sizes))]
+
+
+def rollup_arrays(rows: Iterable[tuple[int, bytes]]) -> dict[str, np.ndarray] | None:
+    """The rollup columns stored by `rollup_rows` (its chunks in chunk order), or None when
+    they are not all there (not written yet, or being written)."""
+    rows = list(rows)
+    if not rows or rows[0][0] != -1:
+        return None
+    sizes = orjson.loads(rows[0][1])
+    packed = b"".join(data for _, data in rows[1:])
+    if len(packed) != sizes["zlib"] or len(sizes["columns"]) != len(NAMES):
+        return None
+    blob = memoryview(zlib.decompress(packed))
+    arrays, at = {}, 0
+    for name, size in zip(NAMES, sizes["columns"], strict=True):
+        arrays[name] = codec.decode_values(blob[at : at + size], dtype_of(name))
+        at += size
+    return arrays
 
 
 def level_name(level: int) -> str:

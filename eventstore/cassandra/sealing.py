@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..columns import ARRAYS, DTYPES, STRINGS, Columns, Part
+from ..rollups import NAMES, summarize
 from ..values import MS_PER_DAY
 from .buckets import DAY, SLOT, SLOT_MS, day_of, day_slots, sealed
-from .parts import PartInfo, StalePart, chunk_rows, info_of
+from .parts import ROLLUP, PartInfo, StalePart, chunk_rows, info_of, rollup_rows
 from .reading import ATTEMPTS, key_of, runs_of
 
 QUEUE_SHARDS = 8
@@ -97,6 +98,7 @@ class Builder:
     def __init__(self, store) -> None:
         self.store = store
         self._idle_until = 0
+        self.rollups = True  # a day part's rollup written with it (False: as before they were)
 
     @property
     def st(self):
@@ -190,7 +192,8 @@ class Builder:
         covers = [cover if source is None else source.covers(slot) for slot, source in sources]
         part = part_of(columns)
         info, blobs = info_of(part, level=DAY, bucket=day * MS_PER_DAY, cover=covers)
-        self.write(app_id, epoch, info, blobs, written)
+        rollup = rollup_of(part) if self.rollups else None
+        self.write(app_id, epoch, info, blobs, written, rollup=rollup)
         self.retire(app_id, epoch, layout, info, written, cover)
         self.dequeue(items, cover)
         return max(part.n, 1)
@@ -222,21 +225,44 @@ class Builder:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def write(self, app_id: int, epoch: int, info: PartInfo, blobs: dict, written: int) -> None:
-        """The part's chunks, then (once all are stored) its description."""
+    def write(
+        self, app_id: int, epoch: int, info: PartInfo, blobs: dict, written: int, rollup=None
+    ) -> None:
+        """The part's chunks (and its rollup's, when given: a day part's, `rollup_of`), then
+        (once all are stored) its description (and the rollup's sizes)."""
         st = self.st
         calls = [
             (st.insert_chunk, (*column_key(app_id, epoch, info, name), chunk, data, written))
             for name, chunk, data in chunk_rows(blobs)
         ]
+        last = [(st.insert_part, (app_id, epoch, info.bucket, info.level, info.to_blob(), written))]
+        if rollup is not None:
+            rows = self.rollup_calls(app_id, epoch, info, rollup, written)
+            calls, last = calls + rows[:-1], rows[-1:] + last
         self.store._run(calls, limit=CHUNK_WRITES)
-        params = (app_id, epoch, info.bucket, info.level, info.to_blob(), written)
-        self.store._run([(st.insert_part, params)])
+        self.store._run(last)
+
+    def write_rollup(self, app_id: int, epoch: int, info: PartInfo, rollup) -> None:
+        """A described day part's rollup (`rollup_of`), its sizes last, as of the part's own
+        write time: whatever deletes the part's bytes (its version, its partition) deletes
+        these too, even when written after the delete (then never seen)."""
+        rows = self.rollup_calls(app_id, epoch, info, rollup, info.written_us)
+        self.store._run(rows[:-1], limit=CHUNK_WRITES)
+        self.store._run(rows[-1:])
+
+    def rollup_calls(self, app_id: int, epoch: int, info: PartInfo, rollup, written: int):
+        """The inserts of a day part's rollup chunks, the one of its sizes last."""
+        key = column_key(app_id, epoch, info, ROLLUP)
+        return [
+            (self.st.insert_chunk, (*key, chunk, data, written))
+            for chunk, data in rollup_rows(rollup)
+        ]
 
     def delete_chunks(self, app_id: int, epoch: int, info: PartInfo) -> None:
+        names = (*ARRAYS, ROLLUP) if info.level == DAY else ARRAYS
         self.store._run(
             (self.st.delete_version, (info.written_us, *column_key(app_id, epoch, info, name)))
-            for name in ARRAYS
+            for name in names
         )
 
     def enqueue(self, buckets: Iterable[tuple], written: int) -> None:
@@ -261,6 +287,13 @@ class Builder:
 def column_key(app_id: int, epoch: int, info: PartInfo, name: str) -> tuple:
     """The key of a part's column in `part_columns`, up to the chunk number."""
     return (app_id, epoch, info.day, name, info.level, info.bucket, info.version)
+
+
+def rollup_of(part: Part) -> dict[str, np.ndarray]:
+    """Every rollup column of a part (`rollups.NAMES`), its strings coded as in the part."""
+    arrays = {name: np.frombuffer(part.data[name], dtype=DTYPES[name]) for name in ARRAYS}
+    summary = summarize(Columns(arrays, dict(part.tables), part.n))
+    return {name: np.ascontiguousarray(summary.data[name]) for name in NAMES}
 
 
 def part_of(columns: Columns) -> Part:

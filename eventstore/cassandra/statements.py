@@ -112,6 +112,10 @@ CQL = {
         f"SELECT chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN} AND bucket = ? "
         "AND version = ?"
     ),
+    "select_table_chunks": (  # a string column's table alone (its negative chunks)
+        f"SELECT chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN} AND bucket = ? "
+        "AND version = ? AND chunk < 0"
+    ),
     "select_level_chunks": (
         f"SELECT bucket, version, chunk, data FROM {{ks}}.part_columns WHERE {_COLUMN}"
     ),
@@ -151,6 +155,7 @@ _FETCH_SIZES = {
     "queue": SCAN_PAGE_SIZE,
     "select_part_chunks": CHUNK_PAGE_SIZE,
     "select_level_chunks": CHUNK_PAGE_SIZE,
+    "select_table_chunks": CHUNK_PAGE_SIZE,
 }
 
 

@@ -53,6 +53,7 @@ from .connection import (
     translated_errors,
 )
 from .derived import Current, DerivedRows
+from .parts import ROLLUP
 from .reading import PartCache, PartReader
 from .sealing import Builder, queue_key, queue_partitions, queued_by_append, shard_of
 from .statements import COLUMNS, JSON_COLUMNS, Statements, event_of_row, scan_row
@@ -386,10 +387,13 @@ class CassandraEventStore(EventStore):
             self._run([(st.delete_parts, (self.now_ms() * 1000, app_id, epoch))])
             days = sorted({day_of(hour * HOUR_MS) for hour in hours})
             self._run(
-                (st.delete_column_day, (app_id, epoch, day, name, level))
-                for day in days
-                for name in ARRAYS
-                for level in (SLOT, DAY)
+                [
+                    (st.delete_column_day, (app_id, epoch, day, name, level))
+                    for day in days
+                    for name in ARRAYS
+                    for level in (SLOT, DAY)
+                ]
+                + [(st.delete_column_day, (app_id, epoch, day, ROLLUP, DAY)) for day in days]
             )
             self._run(
                 (st.dequeue_partition, (shard_of(app_id), partition, app_id, epoch))

@@ -5,10 +5,12 @@ A range's rollups are merged from pieces: one per UTC day wholly inside the rang
 holds every slot (`Layout.source`: no newer late marker, no slot read raw), and one per other
 span (the range's edge days, days not sealed or not built yet, slots with late events), each
 summarized from its columns (sealed parts and raw rows, `reading.py`). A day part never changes
-under its version, so its rollup (every table, `rollups.summarize`) is computed once per process
-and kept (`SummaryCache`, least recently used dropped first): a request then reads the parts'
-descriptions, merges the days' small tables and summarizes only its edges. Exact: a day's rollup
-is a pure function of its part's events, and pieces are disjoint sets of the range's events.
+under its version, so its rollup (every table, `rollups.summarize`) is stored beside it
+(`parts.rollup_rows`: by the day's builder, or by the first reader that computes it from the
+part's columns) and kept in each process once read (`SummaryCache`, least recently used dropped
+first): a request then reads the parts' descriptions, merges the days' small tables and
+summarizes only its edges. Exact: a day's rollup is a pure function of its part's events, and
+pieces are disjoint sets of the range's events.
 
 Stage entry counts (a visitor's first entry into a stage, over the whole epoch, inside the range)
 come from the `hits` table of the rollups: the visitors with a hit of the stage in the range
@@ -19,20 +21,37 @@ visitor's events with the stage).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
+import orjson
 
-from ..columns import ARRAYS, GLOBAL, MAX_STAGE, Columns, Dictionary, Part, strings_of
+from ..columns import (
+    ARRAYS,
+    GLOBAL,
+    MAX_STAGE,
+    STRINGS,
+    Columns,
+    Dictionary,
+    Part,
+    strings_of,
+)
 from ..rollups import NAMES, TABLES, Rollups, raw_columns, summarize
 from ..values import MS_PER_DAY, StoreUnavailable
 from .buckets import HOUR_MS, day_slots
-from .parts import PartInfo, StalePart
+from .connection import DRIVER_ERRORS
+from .parts import ROLLUP, PartInfo, StalePart, rollup_arrays
 from .reading import ATTEMPTS, key_of, merge
+from .sealing import column_key
+
+logger = logging.getLogger(__name__)
 
 I32 = np.int32
+CHUNK_READS = 8  # reads of rollup chunks in flight (each up to codec.CHUNK_BYTES: a node sends
+# a few large responses at a time faster than many at once)
 DAY_SETS = 4  # sets of whole days whose merged codes are kept (ranges asked for again and again)
 HITS = ("hits.visitor", "hits.stages")
 CODED = tuple(  # the rollup columns that hold visitor or session codes
@@ -122,25 +141,60 @@ class Summaries:
         with self._lock:
             found = self._days.get(key)
         if found is None:
-            found = Days([self.day_rollup(app_id, epoch, info) for info in infos])
+            found = Days(self.day_rollups(app_id, epoch, infos))
             with self._lock:
                 self._days[key] = found
                 while len(self._days) > DAY_SETS:
                     self._days.popitem(last=False)
         return found
 
-    def day_rollup(self, app_id: int, epoch: int, info: PartInfo) -> Part:
-        """The rollup of a day part, every table computed (from the cache when known)."""
-        key = (app_id, epoch, *key_of(info))
-        found = self.cache.get(key)
-        if found is not None:
-            return found
+    def day_rollups(self, app_id: int, epoch: int, infos: list[PartInfo]) -> list[Part]:
+        """The rollups of these day parts, every table: kept in this process, else stored beside
+        the part (all read at once), else computed from the part's columns and stored."""
+        keys = [(app_id, epoch, *key_of(info)) for info in infos]
+        found = {key: self.cache.get(key) for key in keys}
+        unknown = [info for info, key in zip(infos, keys, strict=True) if found[key] is None]
+        found.update(self.stored_rollups(app_id, epoch, unknown))
+        for info, key in zip(infos, keys, strict=True):
+            if found[key] is None:
+                found[key] = self.computed_rollup(app_id, epoch, info)
+                self.store_rollup(app_id, epoch, info, found[key])
+            self.cache.put(key, found[key])
+        return [found[key] for key in keys]
+
+    def stored_rollups(self, app_id: int, epoch: int, infos: list[PartInfo]) -> dict:
+        """(app, epoch, level, bucket, version) -> the stored rollup of each of these day parts
+        that has all of it stored, with the part's string tables (read in one round)."""
+        st, calls = self.store.statements, []
+        for info in infos:
+            calls.append((st.select_part_chunks, column_key(app_id, epoch, info, ROLLUP)))
+            calls += [
+                (st.select_table_chunks, column_key(app_id, epoch, info, name)) for name in STRINGS
+            ]
+        results, found = iter(self.store._run(calls, limit=CHUNK_READS)), {}
+        for info in infos:
+            arrays = rollup_arrays(next(results))
+            tables = {name: _table(info, name, next(results)) for name in STRINGS}
+            if arrays is not None:
+                found[(app_id, epoch, *key_of(info))] = Part(
+                    info.n, info.first_ts, tables, {}, arrays
+                )
+        return found
+
+    def computed_rollup(self, app_id: int, epoch: int, info: PartInfo) -> Part:
+        """The rollup of a day part, summarized from its columns."""
         stored = self.store.reader.fetch(app_id, epoch, [info], set(ARRAYS))[key_of(info)]
         summary = summarize(merge([(stored, slice(0, info.n))], set(ARRAYS)))
         data = {name: np.ascontiguousarray(summary.data[name]) for name in NAMES}
-        rollup = Part(summary.n, summary.first_ts, summary.tables, {}, data)
-        self.cache.put(key, rollup)
-        return rollup
+        return Part(summary.n, summary.first_ts, summary.tables, {}, data)
+
+    def store_rollup(self, app_id: int, epoch: int, info: PartInfo, rollup: Part) -> None:
+        """A computed rollup written beside its part, for the next processes (a failed write
+        only leaves it to them to compute)."""
+        try:
+            self.store.builder.write_rollup(app_id, epoch, info, rollup.data)
+        except DRIVER_ERRORS:
+            logger.warning("rollup of day part %s/%s not stored", info.bucket, info.version)
 
     def stage_entry_counts(
         self, app_id: int, epoch: int, stages: Iterable[int], start: int, end: int
@@ -173,6 +227,15 @@ class Summaries:
             known = known[known < len(present)]
             counts[stage] = len(codes) - int(np.count_nonzero(present[known]))
         return counts
+
+
+def _table(info: PartInfo, name: str, rows) -> list[str]:
+    """A day part's string table, from its chunks (`StalePart` when not all there)."""
+    strings = b"".join(data for _, data in rows)
+    if len(strings) != info.sizes.get(f"{name}#", -1):
+        message = f"part {info.bucket}/{info.version}: {name} table"
+        raise StalePart(message, (info.level, info.bucket, info.version))
+    return orjson.loads(strings)
 
 
 class _VisitorCodes:
