@@ -139,10 +139,17 @@ class StoredColumns:
             raise StalePart(f"part {self.info.bucket}/{self.info.version}: {name} incomplete")
         self.arrays[name] = codec.decode(name, blob)
         if name in STRINGS:
-            strings = b"".join(table)
-            if len(strings) != self.info.sizes.get(f"{name}#", -1):
-                raise StalePart(f"part {self.info.bucket}/{self.info.version}: {name} table")
-            self.tables[name] = orjson.loads(strings)
+            self.tables[name] = string_table(self.info, name, table)
+
+
+def string_table(info: PartInfo, name: str, pieces: Iterable[bytes]) -> list[str]:
+    """A string column's table from its chunks' bytes (`StalePart`, with the part's key, when
+    not all there)."""
+    strings = b"".join(pieces)
+    if len(strings) != info.sizes.get(f"{name}#", -1):
+        message = f"part {info.bucket}/{info.version}: {name} table"
+        raise StalePart(message, (info.level, info.bucket, info.version))
+    return orjson.loads(strings)
 
 
 def rollup_rows(arrays: Mapping[str, np.ndarray]) -> list[tuple[int, bytes]]:

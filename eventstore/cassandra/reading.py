@@ -207,7 +207,7 @@ def _distribute(stored: dict, name: str, owners: list[PartInfo], rows) -> None:
         try:
             stored[key].add(name, chunks)
         except StalePart as stale:
-            raise StalePart(str(stale), key) from None
+            raise StalePart(stale.args[0], key) from None
 
 
 class PartCache:

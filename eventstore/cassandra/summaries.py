@@ -27,7 +27,6 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
-import orjson
 
 from ..columns import (
     ARRAYS,
@@ -43,7 +42,7 @@ from ..rollups import NAMES, TABLES, Rollups, raw_columns, summarize
 from ..values import MS_PER_DAY, StoreUnavailable
 from .buckets import HOUR_MS, day_slots
 from .connection import DRIVER_ERRORS
-from .parts import ROLLUP, PartInfo, StalePart, rollup_arrays
+from .parts import ROLLUP, PartInfo, StalePart, rollup_arrays, string_table
 from .reading import ATTEMPTS, key_of, merge
 from .sealing import column_key
 
@@ -174,7 +173,10 @@ class Summaries:
         results, found = iter(self.store._run(calls, limit=CHUNK_READS)), {}
         for info in infos:
             arrays = rollup_arrays(next(results))
-            tables = {name: _table(info, name, next(results)) for name in STRINGS}
+            tables = {
+                name: string_table(info, name, (data for _, data in next(results)))
+                for name in STRINGS
+            }
             if arrays is not None:
                 found[(app_id, epoch, *key_of(info))] = Part(
                     info.n, info.first_ts, tables, {}, arrays
@@ -227,15 +229,6 @@ class Summaries:
             known = known[known < len(present)]
             counts[stage] = len(codes) - int(np.count_nonzero(present[known]))
         return counts
-
-
-def _table(info: PartInfo, name: str, rows) -> list[str]:
-    """A day part's string table, from its chunks (`StalePart` when not all there)."""
-    strings = b"".join(data for _, data in rows)
-    if len(strings) != info.sizes.get(f"{name}#", -1):
-        message = f"part {info.bucket}/{info.version}: {name} table"
-        raise StalePart(message, (info.level, info.bucket, info.version))
-    return orjson.loads(strings)
 
 
 class _VisitorCodes:
