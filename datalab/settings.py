@@ -217,6 +217,11 @@ INGEST_COOLDOWN_SECONDS = env_int("DATALAB_INGEST_COOLDOWN_SECONDS", 10, minimum
 INGEST_IDLE_SECONDS = env_int("DATALAB_INGEST_IDLE_SECONDS", 300, minimum=5)
 INGEST_RECHECK_SECONDS = env_int("DATALAB_INGEST_RECHECK_SECONDS", 5, minimum=0)
 INGEST_STORE_RETRY_SECONDS = env_int("DATALAB_INGEST_STORE_RETRY_SECONDS", 10, minimum=0)
+# Capture mode (ingest/inbox.py): ack once a frame is in the inbox; `manage.py process_inbox`
+# (started by `serve`) stores its events. Off: ack once the events are in the event store.
+INGEST_CAPTURE = env_bool("DATALAB_INGEST_CAPTURE", False)
+INGEST_INBOX_DIR = Path(env_str("DATALAB_INGEST_INBOX_DIR", str(DATA_DIR / "inbox"))).resolve()
+INGEST_BACKLOG_MB = env_int("DATALAB_INGEST_BACKLOG_MB", 256, minimum=1)
 CASSANDRA = {
     "hosts": env_list("DATALAB_CASSANDRA_HOSTS", ["127.0.0.1"]),
     "port": env_int("DATALAB_CASSANDRA_PORT", 9042, minimum=1),

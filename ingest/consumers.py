@@ -21,6 +21,7 @@ from django.conf import settings
 from eventstore import StoreUnavailable, get_writer
 from ingest import constants as c
 from ingest import services
+from ingest.inbox import InboxFull, get_inbox
 from ingest.limits import Place, get_limits
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def _recheck_done(key: tuple[str, int], done: asyncio.Future) -> None:
 class IngestConsumer(AsyncWebsocketConsumer):
     connection: services.Connection | None = None
     place: Place | None = None
+    captured: int | None = None  # the connection's number in the inbox, in capture mode
     # No group ever talks to an ingest socket: without a channel layer it needs no channel of
     # its own, and it goes on when the layer (Redis) is down.
     channel_layer_alias = "ingest needs no channel layer"
@@ -97,6 +99,8 @@ class IngestConsumer(AsyncWebsocketConsumer):
             await self.close(code=c.STORE_FAILING)
             return
         self.last_frame = time.monotonic()
+        if settings.INGEST_CAPTURE:
+            self.captured = get_inbox().open_connection(self.connection.facts())
         await self.accept()
         await self.send(text_data=orjson.dumps(self.connection.hello()).decode())
         self.idle_watch = asyncio.create_task(self._close_when_idle())
@@ -105,6 +109,9 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if self.place is not None:
             get_limits().release(self.place)
             self.place = None
+        if self.captured is not None:
+            get_inbox().close_connection(self.captured)
+            self.captured = None
         watch = getattr(self, "idle_watch", None)
         if watch is not None:
             watch.cancel()
@@ -148,7 +155,10 @@ class IngestConsumer(AsyncWebsocketConsumer):
             return
         if not await self._token_still_valid():
             return
-        await self._store_and_ack(events)
+        if self.captured is not None:
+            await self._capture_and_ack(data, events)
+        else:
+            await self._store_and_ack(events)
 
     async def _cut(self) -> None:
         """Close for going past a limit; the address cools down before it may connect again."""
@@ -192,6 +202,30 @@ class IngestConsumer(AsyncWebsocketConsumer):
                 return
         ack = services.acknowledge(self.connection, stored, rejected, result)
         await self.send(text_data=orjson.dumps(ack).decode())
+
+    async def _capture_and_ack(self, frame: str | bytes, raw_events: list) -> None:
+        """Capture mode: check the batch, append the frame to the inbox, ack what the processor
+        will store. While the processor is too far behind, frames wait (back-pressure) for a
+        while before the socket is closed without an ack."""
+        now_ms = int(time.time() * 1000)
+        accepted, rejected = services.check_events(self.connection, raw_events, now_ms=now_ms)
+        if accepted:
+            try:
+                await self._capture(frame if isinstance(frame, bytes) else frame.encode(), now_ms)
+            except (InboxFull, OSError) as exc:
+                log.warning("ingest inbox failing (%r): closing the socket without ack", exc)
+                await self.close(code=c.STORE_FAILING)
+                return
+        await self.send(text_data=orjson.dumps(services.capture_ack(accepted, rejected)).decode())
+
+    async def _capture(self, frame: bytes, now_ms: int) -> None:
+        inbox = get_inbox()
+        deadline = time.monotonic() + settings.INGEST_STORE_RETRY_SECONDS
+        while inbox.full():
+            if time.monotonic() >= deadline:
+                raise InboxFull(f"more than {settings.INGEST_BACKLOG_MB} MB not processed")
+            await asyncio.sleep(0.1)
+        await inbox.append(self.captured, now_ms, frame)
 
     async def _submit(self, stored):
         """Commit through the writer; while the store is down, retry with backoff (holding this

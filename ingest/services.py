@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
+import orjson
 from django.conf import settings
 from django.db.models import F
 
@@ -65,8 +66,22 @@ class Connection:
     visitor_id: str
     allow_visitor_id: bool
     token: str = ""
+    user_agent: str = ""
     sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
     dropped: int = 0
+
+    def facts(self) -> bytes:
+        """What `reopen_connection` rebuilds this connection from (capture mode's inbox)."""
+        return orjson.dumps(
+            {
+                "app": self.app_id,
+                "epoch": self.epoch,
+                "host": self.app_host,
+                "ua": self.user_agent,
+                "visitor": self.visitor_id,
+                "vid": self.allow_visitor_id,
+            }
+        )
 
     @cached_property
     def elements(self) -> frozenset[str]:
@@ -127,10 +142,28 @@ def open_connection(
         visitor_id=visitor,
         allow_visitor_id=app.allow_visitor_id,
         token=token or "",
+        user_agent=user_agent,
     )
     connection.sessions.update(get_store().last_seen(app.pk, grant.epoch, [visitor]))
     _passed(connection.token, grant.epoch)
     return connection
+
+
+def reopen_connection(facts: bytes) -> Connection:
+    """The connection `Connection.facts` describes, for building its captured frames (its
+    sessions left to the caller). Raises ConnectionRefused when its epoch has no frozen
+    configuration any more (the app was deleted since)."""
+    known = orjson.loads(facts)
+    return Connection(
+        app_id=known["app"],
+        epoch=known["epoch"],
+        app_host=known["host"],
+        compiled=compiled_config(known["app"], known["epoch"]),
+        client=client_of(known["ua"]),
+        visitor_id=known["visitor"],
+        allow_visitor_id=known["vid"],
+        user_agent=known["ua"],
+    )
 
 
 def recheck_token(conn: Connection) -> None:
@@ -247,11 +280,12 @@ def _other_fields(compiled: CompiledConfig, kind: str, clean: dict) -> dict:
     return fields
 
 
-def build_events(
+def check_events(
     conn: Connection, raw_events: list, *, now_ms: int
-) -> tuple[list[StoredEvent], list[dict]]:
-    """Validate and enrich a batch: the events to store, and the rejected ones with reasons.
-    Events of known bots are all rejected (and counted), never stored."""
+) -> tuple[list[tuple[str, dict]], list[dict]]:
+    """Validate a batch: the accepted events as (id, clean fields) in the order they are stored
+    (by time; an id twice in the batch once), and the rejected ones with reasons. Events of
+    known bots are all rejected (and counted), never stored."""
     accepted: list[tuple[str, dict]] = []
     rejected: list[dict] = []
     seen: set[str] = set()
@@ -276,7 +310,22 @@ def build_events(
         except EventRejected as exc:
             rejected.append({"id": eid, "error": exc.reason})
     accepted.sort(key=lambda pair: pair[1]["ts"])
+    return accepted, rejected
+
+
+def build_events(
+    conn: Connection, raw_events: list, *, now_ms: int
+) -> tuple[list[StoredEvent], list[dict]]:
+    """Validate (`check_events`) and enrich a batch: the events to store, and the rejected ones
+    with reasons."""
+    accepted, rejected = check_events(conn, raw_events, now_ms=now_ms)
     return [_stored(conn, eid, clean) for eid, clean in accepted], rejected
+
+
+def capture_ack(accepted: list[tuple[str, dict]], rejected: list[dict]) -> dict:
+    """The ack of a batch written to the inbox (capture mode): every accepted event, which the
+    processor stores (or finds stored already, if it was re-sent)."""
+    return {"type": c.ACK, "ids": [eid for eid, _ in accepted], "rejected": rejected}
 
 
 def acknowledge(

@@ -8,16 +8,21 @@ this process: one Python start instead of three.
 """
 
 import atexit
+import os
+import signal
+import subprocess
 import sys
 
 from daphne.access import AccessLogGenerator
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from datalab.memory import keep_freed_memory
 from ingest.limits import get_limits
+
+PROCESSOR_STOP_SECONDS = 30.0
 
 
 class GuardedServer(Server):
@@ -105,6 +110,8 @@ class Command(BaseCommand):
         if settings.EVENT_STORE != "sqlite":
             get_store()  # fail at boot, not at the first event, if the schema is missing
         atexit.register(reset_writer)  # commit what is queued when the server stops
+        if settings.INGEST_CAPTURE:
+            start_processor()
         daphne_server(
             application,
             host=options["host"],
@@ -113,6 +120,39 @@ class Command(BaseCommand):
             proxy_headers=options["proxy_headers"],
             verbosity=options["verbosity"],
         ).run()
+
+
+def start_processor() -> None:
+    """Capture mode: the inbox's processor in a process of its own (it waits if another serve
+    started one on the same inbox), stopped with this server once it has drained the inbox."""
+    from django.conf import settings
+
+    from ingest.inbox import reset_inbox
+
+    if not settings.REDIS_URL:
+        raise CommandError(
+            "capture mode (DATALAB_INGEST_CAPTURE) needs DATALAB_REDIS_URL: its processor, "
+            "a process of its own, pushes the live view's traffic through Redis"
+        )
+    processor = subprocess.Popen(
+        [
+            sys.executable,
+            settings.BASE_DIR / "manage.py",
+            "process_inbox",
+            "--parent",
+            str(os.getpid()),
+        ]
+    )
+
+    def stop() -> None:
+        reset_inbox()  # seal this server's segment: the processor takes it to its end
+        processor.send_signal(signal.SIGTERM)
+        try:
+            processor.wait(PROCESSOR_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            processor.kill()  # what it had not built yet stays in the inbox for the next one
+
+    atexit.register(stop)
 
 
 def prepare() -> None:
