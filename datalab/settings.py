@@ -208,6 +208,8 @@ ARCHIVE_DIR = Path(env_str("DATALAB_ARCHIVE_DIR", str(DATA_DIR / "archive"))).re
 KEEP_FREED_MEMORY = env_bool("DATALAB_KEEP_FREED_MEMORY", False)
 INGEST_RATE = env_int("DATALAB_INGEST_RATE", 500, minimum=1)  # events/s per connection
 INGEST_BURST = env_int("DATALAB_INGEST_BURST", 2000, minimum=100)
+# frames per second per connection (the snippet sends about one), bursts of 5 s worth
+INGEST_FRAME_RATE = env_int("DATALAB_INGEST_FRAME_RATE", 20, minimum=1)
 # Flood limits, per server process (ingest/limits.py): per client address and per app token.
 INGEST_CONNECTIONS_PER_ADDRESS = env_int("DATALAB_INGEST_CONNECTIONS_PER_ADDRESS", 200, minimum=1)
 INGEST_CONNECTIONS_PER_TOKEN = env_int("DATALAB_INGEST_CONNECTIONS_PER_TOKEN", 10000, minimum=1)

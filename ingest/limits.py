@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-FRAME_RATE = 20.0  # frames per second per connection (the snippet sends about one)
-FRAME_BURST = 100.0
+FRAME_BURST_SECONDS = 5  # a connection may send this many seconds' worth of frames at once
 
-_KEY = secrets.token_bytes(16)  # per process: the hashes mean nothing elsewhere
+_KEY = secrets.token_bytes(16)
+
+
+def _frame_bucket() -> TokenBucket:
+    rate = settings.INGEST_FRAME_RATE
+    return TokenBucket(rate, FRAME_BURST_SECONDS * rate)
+  # per process: the hashes mean nothing elsewhere
 
 
 class TokenBucket:
@@ -61,7 +66,7 @@ class Place:
 
     address: str
     token: str
-    frames: TokenBucket = field(default_factory=lambda: TokenBucket(FRAME_RATE, FRAME_BURST))
+    frames: TokenBucket = field(default_factory=_frame_bucket)
     events: TokenBucket = field(
         default_factory=lambda: TokenBucket(settings.INGEST_RATE, settings.INGEST_BURST)
     )

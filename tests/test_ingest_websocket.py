@@ -332,6 +332,17 @@ async def test_a_flood_of_tiny_frames_closes_the_socket_and_keeps_what_was_acked
     await comm.disconnect()
 
 
+async def test_the_frame_rate_is_a_setting(tracked_app, event_store, settings):
+    settings.INGEST_FRAME_RATE = 1000
+    comm, _ = await connected(tracked_app.token)
+
+    for _ in range(300):  # what the default (20 a second, bursts of 100) cuts, above
+        await comm.send_to(text_data='{"type":"ping"}')
+        assert await comm.receive_json_from(timeout=5) == {"type": "pong"}
+
+    await comm.disconnect()
+
+
 async def test_an_address_may_hold_only_so_many_connections(tracked_app, settings):
     settings.INGEST_CONNECTIONS_PER_ADDRESS = 2
     first, _ = await connected(tracked_app.token)
