@@ -2,7 +2,7 @@
 consumer measured in the same run on the same frames.
 
     .venv/bin/python -m bench.ingest_ws --bare-baseline [--runs 3] [--connections 50]
-        [--batch 20] [--seconds 15] [--profile DIR]
+        [--batch 20] [--seconds 15] [--profile DIR] [--capture]
 
 Method: a real `manage.py serve` (daphne) process with the embedded SQLite store, and with
 `--bare-baseline` a second server, `bench.bare_asgi` (the same daphne server and settings; its
@@ -19,8 +19,15 @@ to end: events/s and CPU per event from the run's start until its store has buil
 (no event left pending for the column parts). At the end the real server's
 store is counted: it must hold every event it acked.
 
-`--profile DIR` adds one pair of runs with py-spy sampling each server (raw folded stacks and a
-flame graph per server in DIR); those runs are slower and are not in the figures.
+`--capture` serves the real server in capture mode (`DATALAB_INGEST_CAPTURE`, with the Redis of
+`infra/redis.sh`, started if need be): it acks once a frame is in the inbox, and its processor
+(`manage.py process_inbox`, a child of the server) builds and stores the events. The processor
+is pinned to the load generator's core (core 1); the server's CPU per event is the acking
+process's, end to end counts both processes' CPU and lasts until the processor has stored
+everything and the store has built its column parts.
+
+`--profile DIR` adds one pair of runs with py-spy sampling each server and, in capture mode, its
+processor (raw folded stacks per process in DIR); those runs are slower and are not in the figures.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import orjson
 
 from bench.process_stats import cpu_seconds, load_average, rss_mb, wait_idle
 from demo.shop import demo_config
+from ingest import inbox
 from tests.live_server import ROOT, LiveSite, free_port
 
 ORIGIN = "https://shop.bench.test"
@@ -60,6 +68,7 @@ BENCH_ENV = {
     "DATALAB_INGEST_ADDRESS_RATE": "10000000",
     "DATALAB_INGEST_TOKEN_RATE": "10000000",
     "DATALAB_INGEST_CONNECTIONS_PER_ADDRESS": "100000",
+    "DATALAB_INGEST_FRAME_RATE": "10000000",
 }
 
 
@@ -161,6 +170,8 @@ class Server:
 
     def __init__(self, name: str, site: LiveSite, bare: bool = False) -> None:
         self.name, self.site, self.bare = name, site, bare
+        self.capture = not bare and site.env.get("DATALAB_INGEST_CAPTURE") == "1"
+        self.processor: int | None = None
         self.process: subprocess.Popen | None = None
         self.port = site.port if not bare else free_port()
 
@@ -179,10 +190,17 @@ class Server:
             self.site.start()
             self.process = self.site.process
         os.sched_setaffinity(self.process.pid, {SERVER_CORE})
+        self.processor = _processor_of(self.process.pid) if self.capture else None
+        if self.processor is not None:
+            os.sched_setaffinity(self.processor, {LOAD_CORE})
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.pid] + ([self.processor] if self.processor else [])
 
     @property
     def url(self) -> str:
@@ -192,6 +210,24 @@ class Server:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
+
+
+def _processor_of(server: int, timeout: float = 30.0) -> int:
+    """The pid of the inbox processor the server started."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(
+            ["pgrep", "-P", str(server), "-f", "process_inbox"], capture_output=True, text=True
+        ).stdout.split()
+        if found:
+            return int(found[0])
+        time.sleep(0.1)
+    raise RuntimeError("the server started no inbox processor")
+
+
+def _cpu(server: Server) -> float:
+    """CPU seconds of the server and, in capture mode, its processor."""
+    return cpu_seconds(server.pid) + (cpu_seconds(server.processor) if server.processor else 0)
 
 
 def _wait_listening(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -210,11 +246,13 @@ def _wait_listening(port: int, process: subprocess.Popen, timeout: float = 30.0)
 
 
 def _measure(server: Server, commands, results, seconds: float, profile: Path | None) -> dict:
-    spy = None
+    spies = []
     if profile is not None:
-        spy = _py_spy(server, profile, seconds)
+        for name, pid in zip((server.name, "processor"), server.pids, strict=False):
+            spies.append(_py_spy(pid, profile / name, seconds))
     load = load_average()
     cpu = cpu_seconds(server.pid)
+    cpu_all = _cpu(server)
     commands.put(("run", server.url, seconds))
     result = results.get(timeout=seconds + 300)
     result["server_cpu_us"] = 1e6 * (cpu_seconds(server.pid) - cpu) / max(1, result["acked"])
@@ -222,8 +260,8 @@ def _measure(server: Server, commands, results, seconds: float, profile: Path | 
     result["rss_mb"] = rss_mb(server.pid)
     result["rate"] = result["acked"] / result["seconds"]
     if not server.bare:
-        _until_built(server, result, cpu)
-    if spy is not None:
+        _until_built(server, result, cpu_all)
+    for spy in spies:
         spy.wait(timeout=seconds + 60)
     return result
 
@@ -234,19 +272,20 @@ def _until_built(server: Server, result: dict, cpu_before: float) -> None:
     event all told. The writer builds 5,000 pending events per slice once idle for 50 ms, so
     the wait holds idle gaps: its rate is a lower bound, the CPU per event is not."""
     start = time.perf_counter()
+    while server.capture and inbox.backlog_bytes(server.site.data_dir / "inbox"):
+        time.sleep(0.05)  # the processor is building what was acked
     with sqlite3.connect(server.site.data_dir / "events.sqlite3", timeout=30) as conn:
         while conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0]:
             time.sleep(0.05)
     result["built_s"] = time.perf_counter() - start
     result["e2e_rate"] = result["acked"] / (result["seconds"] + result["built_s"])
-    result["e2e_cpu_us"] = 1e6 * (cpu_seconds(server.pid) - cpu_before) / max(1, result["acked"])
+    result["e2e_cpu_us"] = 1e6 * (_cpu(server) - cpu_before) / max(1, result["acked"])
 
 
-def _py_spy(server: Server, profile: Path, seconds: float) -> subprocess.Popen:
-    profile.mkdir(parents=True, exist_ok=True)
+def _py_spy(pid: int, out: Path, seconds: float) -> subprocess.Popen:
+    out.parent.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
-    base = [str(spy), "record", "-p", str(server.pid), "-d", str(int(seconds)), "-r", "200"]
-    out = profile / server.name
+    base = [str(spy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200"]
     return subprocess.Popen(
         [*base, "--format", "raw", "-o", f"{out}.folded", "--threads", "--nonblocking"],
         stdout=subprocess.DEVNULL,
@@ -279,10 +318,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--bare-baseline", action="store_true")
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--capture", action="store_true")
     args = parser.parse_args()
     frames_each = int(MAX_RATE * args.seconds / args.connections / args.batch) + 1
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        site = LiveSite(Path(tmp), origin=ORIGIN, config=CONFIG, env=BENCH_ENV)
+        env = {**BENCH_ENV, **(_capture_env() if args.capture else {})}
+        site = LiveSite(Path(tmp), origin=ORIGIN, config=CONFIG, env=env)
         servers = [Server("ingest", site)]
         if args.bare_baseline:
             servers.insert(0, Server("bare", site, bare=True))
@@ -300,7 +341,7 @@ def main() -> None:
                 order = servers if i % 2 == 0 else servers[::-1]
                 pair = {}
                 for server in order:
-                    wait_idle([s.pid for s in servers])
+                    wait_idle([pid for s in servers for pid in s.pids])
                     pair[server.name] = _measure(server, commands, results, args.seconds, profile)
                 acked_by_ingest += pair["ingest"]["acked"]
                 label = f"run {i + 1}" if profile is None else "profiled (not a figure)"
@@ -313,7 +354,7 @@ def main() -> None:
                         ratio = pair["ingest"]["rate"] / pair["bare"]["rate"]
                         built = pair["ingest"]["e2e_rate"] / pair["bare"]["rate"]
                         print(f"  ingest / bare = {ratio:.2f} (end to end {built:.2f})", flush=True)
-            wait_idle([servers[-1].pid])
+            wait_idle(servers[-1].pids)
         finally:
             commands.put(None)
             loader.join(timeout=30)
@@ -322,6 +363,13 @@ def main() -> None:
         with sqlite3.connect(Path(tmp) / "events.sqlite3") as conn:
             stored = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     _summary(args, pairs, acked_by_ingest, stored)
+
+
+def _capture_env() -> dict:
+    redis = ROOT / "infra" / "redis.sh"
+    subprocess.run(["bash", redis, "start"], check=True, stdout=subprocess.DEVNULL)
+    url = subprocess.run(["bash", redis, "url"], check=True, capture_output=True, text=True)
+    return {"DATALAB_INGEST_CAPTURE": "1", "DATALAB_REDIS_URL": url.stdout.strip()}
 
 
 def _summary(args, pairs: list[dict], acked: int, stored: int) -> None:

@@ -3,12 +3,15 @@
 Capture mode's processor (ingest/processor.py): builds and stores the events of the frames the
 ingest sockets acked into the inbox (`DATALAB_INGEST_INBOX_DIR`). One runs per inbox: a second
 one waits for the first to stop. `manage.py serve` starts one in capture mode; run it yourself
-to drain an inbox (`--once`: what is there now, then exit).
+to drain an inbox (`--once`: what is there now, then exit). It runs at a lower CPU priority
+(`NICENESS`) than the servers: acking and answering come first, building catches up in between
+(the inbox bounds how far it may fall behind).
 """
 
 import asyncio
 import contextlib
 import fcntl
+import os
 import signal
 
 from django.conf import settings
@@ -16,6 +19,8 @@ from django.core.management.base import BaseCommand
 
 from eventstore import get_store
 from ingest.processor import Processor, run
+
+NICENESS = 10
 
 
 class Command(BaseCommand):
@@ -28,6 +33,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        os.nice(NICENESS)
         directory = settings.INGEST_INBOX_DIR
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / "processor.lock", "a") as lock:
