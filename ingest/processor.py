@@ -5,9 +5,10 @@ reads each segment in order, rebuilds each connection from its record (with the 
 visitor had when the connection's record was reached: every frame before it is built by then),
 builds each frame's events exactly as the direct path does (`services.build_events`, at the
 time the frame was received) and stores them through the event store, `BATCH_EVENTS` per
-transaction; then it notes the segment's progress (`inbox.mark_done`). Killed between a commit
-and its mark, it builds the same events again from the last mark on, and the store keeps each
-once (appends are idempotent by event id). When nothing is left it does the store's deferred
+transaction (a full batch through `import_events`, straight into column parts); then it notes
+the segment's progress (`inbox.mark_done`). Killed between a commit and its mark, it builds the
+same events again from the last mark on, and the store keeps each once (appends are idempotent
+by event id). When nothing is left it does the store's deferred
 work (`flush_pending`), as the write-behind writer does when idle.
 """
 
@@ -29,7 +30,7 @@ from outbox import services as outbox
 
 log = logging.getLogger(__name__)
 
-BATCH_EVENTS = 1000  # per transaction
+BATCH_EVENTS = 5000  # per transaction
 PASS_EVENTS = 20_000  # per pass (`run_once`): then the realtime view's turn
 
 
@@ -132,7 +133,10 @@ class Processor:
     def _commit(self) -> None:
         batch, self.batch = self.batch, []
         self.latest.clear()
-        result = self.store.append(batch)
+        # A full batch (a backlog) goes straight into column parts; a few events (the processor
+        # keeping up) through `append`, their parts built later from pending, as the writer's.
+        write = self.store.import_events if len(batch) >= self.batch_events else self.store.append
+        result = write(batch)
         if result.new_keys:
             by_app: dict[int, list[StoredEvent]] = {}
             for event in batch:

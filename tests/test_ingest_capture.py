@@ -81,6 +81,13 @@ def stored(app) -> list[dict]:
     )
 
 
+def derived(app) -> tuple:
+    """What the store derives from the events: funnel stage entries, each visitor's last seen."""
+    store = get_store()
+    visitors = {e.visitor_id for e in store.events(app.pk, 1)}
+    return store.stage_visitors_many(app.pk, 1, range(4)), store.last_seen(app.pk, 1, visitors)
+
+
 @pytest.fixture
 def capture(settings, tmp_path):
     def switch(name: str):
@@ -94,23 +101,28 @@ def capture(settings, tmp_path):
     inbox.reset_inbox()
 
 
-async def test_the_processor_stores_exactly_what_the_direct_path_stores(tracked_app, capture):
+@pytest.mark.parametrize("batch_events", [5000, 2], ids=["appended", "imported"])
+async def test_the_processor_stores_exactly_what_the_direct_path_stores(
+    tracked_app, capture, batch_events
+):
     from channels.db import database_sync_to_async
 
     script = traffic(int(time.time() * 1000))
     capture("direct")
     direct_acks = await play(tracked_app, script)
     direct = await database_sync_to_async(stored)(tracked_app)
+    direct_derived = await database_sync_to_async(derived)(tracked_app)
     directory = capture("captured")
 
     captured_acks = await play(tracked_app, script)
 
     assert captured_acks == direct_acks  # the same ids acked, the same rejections
     assert await database_sync_to_async(get_store().count_events)(tracked_app.pk, 1) == 0
-    processor = Processor(directory, get_store())
+    processor = Processor(directory, get_store(), batch_events=batch_events)
     built = await database_sync_to_async(processor.run_once)()
     assert len(direct) == 12 and built == 13  # the 13th: an event another visitor re-sent
     assert await database_sync_to_async(stored)(tracked_app) == direct
+    assert await database_sync_to_async(derived)(tracked_app) == direct_derived
     sessions = {(e["visitor_id"], e["session_id"]) for e in direct}
     assert len(sessions) == len({v for v, _ in sessions}) == 2  # the return continued its session
 
