@@ -56,7 +56,7 @@ from tests.live_server import ROOT, LiveSite, free_port
 ORIGIN = "https://shop.bench.test"
 CONFIG = demo_config()
 SERVER_CORE, LOAD_CORE = 0, 1
-MAX_RATE = 100_000  # events/s the frames are built for (a run stops early if they run out)
+MAX_RATE = 250_000  # events/s the frames are built for (a run stops early if they run out)
 
 # A load-generator connection carries far more than one browser tab, and all of them come from
 # one address: lift the per-connection, per-address and per-token limits, so that the bench

@@ -19,13 +19,12 @@ from django.conf import settings
 
 FRAME_BURST_SECONDS = 5  # a connection may send this many seconds' worth of frames at once
 
-_KEY = secrets.token_bytes(16)
+_KEY = secrets.token_bytes(16)  # per process: the hashes mean nothing elsewhere
 
 
 def _frame_bucket() -> TokenBucket:
     rate = settings.INGEST_FRAME_RATE
     return TokenBucket(rate, FRAME_BURST_SECONDS * rate)
-  # per process: the hashes mean nothing elsewhere
 
 
 class TokenBucket:
