@@ -21,6 +21,7 @@ from django.conf import settings
 from eventstore import StoreUnavailable, get_writer
 from ingest import constants as c
 from ingest import services
+from ingest.fastcheck import fast_ack_ids
 from ingest.inbox import InboxFull, get_inbox
 from ingest.limits import Place, get_limits
 
@@ -137,6 +138,8 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if data is None or len(data) > c.MAX_FRAME_BYTES:
             await self.close(code=c.TOO_LARGE if data else c.BAD_MESSAGE)
             return
+        if self.captured is not None and await self._captured_at_once(data):
+            return
         try:
             message = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -203,29 +206,48 @@ class IngestConsumer(AsyncWebsocketConsumer):
         ack = services.acknowledge(self.connection, stored, rejected, result)
         await self.send(text_data=orjson.dumps(ack).decode())
 
+    async def _captured_at_once(self, frame: str | bytes) -> bool:
+        """Capture mode: the ordinary frame, checked by the compiled check (`fastcheck`), with
+        the same limits, token check, capture and ack as the full path. False: not decided
+        here (anything unusual): take the full path."""
+        if self.connection.client.is_bot:
+            return False
+        now_ms = int(time.time() * 1000)
+        ids = fast_ack_ids(frame, now_ms=now_ms, elements=self.connection.elements)
+        if ids is None:
+            return False
+        if not get_limits().events(self.place, len(ids)):
+            await self._cut()
+        elif await self._token_still_valid():
+            await self._capture_then_ack(frame, now_ms, services.capture_ack_of(ids))
+        return True
+
     async def _capture_and_ack(self, frame: str | bytes, raw_events: list) -> None:
         """Capture mode: check the batch, append the frame to the inbox, ack what the processor
-        will store. While the processor is too far behind, frames wait (back-pressure) for a
-        while before the socket is closed without an ack."""
+        will store."""
         now_ms = int(time.time() * 1000)
         accepted, rejected = services.check_events(self.connection, raw_events, now_ms=now_ms)
-        if accepted:
+        await self._capture_then_ack(frame, now_ms, services.capture_ack(accepted, rejected))
+
+    async def _capture_then_ack(self, frame: str | bytes, now_ms: int, ack: dict) -> None:
+        """Append the frame to the inbox (if it has anything to store), then send its ack. While
+        the processor is too far behind, frames wait (back-pressure) for a while, then the
+        socket closes without an ack."""
+        if ack["ids"]:
+            inbox = get_inbox()
+            deadline = time.monotonic() + settings.INGEST_STORE_RETRY_SECONDS
             try:
-                await self._capture(frame if isinstance(frame, bytes) else frame.encode(), now_ms)
+                while inbox.full():
+                    if time.monotonic() >= deadline:
+                        raise InboxFull(f"over {settings.INGEST_BACKLOG_MB} MB not processed")
+                    await asyncio.sleep(0.1)
+                data = frame if isinstance(frame, bytes) else frame.encode()
+                await inbox.append(self.captured, now_ms, data)
             except (InboxFull, OSError) as exc:
                 log.warning("ingest inbox failing (%r): closing the socket without ack", exc)
                 await self.close(code=c.STORE_FAILING)
                 return
-        await self.send(text_data=orjson.dumps(services.capture_ack(accepted, rejected)).decode())
-
-    async def _capture(self, frame: bytes, now_ms: int) -> None:
-        inbox = get_inbox()
-        deadline = time.monotonic() + settings.INGEST_STORE_RETRY_SECONDS
-        while inbox.full():
-            if time.monotonic() >= deadline:
-                raise InboxFull(f"more than {settings.INGEST_BACKLOG_MB} MB not processed")
-            await asyncio.sleep(0.1)
-        await inbox.append(self.captured, now_ms, frame)
+        await self.send(text_data=orjson.dumps(ack).decode())
 
     async def _submit(self, stored):
         """Commit through the writer; while the store is down, retry with backoff (holding this

@@ -325,7 +325,11 @@ def build_events(
 def capture_ack(accepted: list[tuple[str, dict]], rejected: list[dict]) -> dict:
     """The ack of a batch written to the inbox (capture mode): every accepted event, which the
     processor stores (or finds stored already, if it was re-sent)."""
-    return {"type": c.ACK, "ids": [eid for eid, _ in accepted], "rejected": rejected}
+    return capture_ack_of([eid for eid, _ in accepted], rejected)
+
+
+def capture_ack_of(ids: list[str], rejected: list[dict] | None = None) -> dict:
+    return {"type": c.ACK, "ids": ids, "rejected": rejected or []}
 
 
 def acknowledge(

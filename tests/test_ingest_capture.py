@@ -292,3 +292,17 @@ async def test_served_in_capture_mode_the_live_view_shows_what_the_processor_sto
     assert shown == {"path": path, "type": "pageview", "stages": ["Product"], "ts": event["ts"]}
     await visitor.close()
     await socket.close()
+
+
+async def test_process_inbox_once_stores_what_the_inbox_holds(tracked_app, capture):
+    from channels.db import database_sync_to_async
+    from django.core.management import call_command
+
+    directory = capture("captured")
+    await play(tracked_app, traffic(int(time.time() * 1000)))
+    inbox.reset_inbox()  # the server stopped: its segment is sealed
+
+    await database_sync_to_async(call_command)("process_inbox", "--once")
+
+    assert await database_sync_to_async(get_store().count_events)(tracked_app.pk, 1) == 12
+    assert inbox.segments(directory) == []

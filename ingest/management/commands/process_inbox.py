@@ -3,9 +3,9 @@
 Capture mode's processor (ingest/processor.py): builds and stores the events of the frames the
 ingest sockets acked into the inbox (`DATALAB_INGEST_INBOX_DIR`). One runs per inbox: a second
 one waits for the first to stop. `manage.py serve` starts one in capture mode; run it yourself
-to drain an inbox (`--once`: what is there now, then exit). It runs at a lower CPU priority
-(`NICENESS`) than the servers: acking and answering come first, building catches up in between
-(the inbox bounds how far it may fall behind).
+to drain an inbox (`--once`: what is there now, then exit). Running on, it takes a lower CPU
+priority (`NICENESS`) than the servers: acking and answering come first, building catches up in
+between (the inbox bounds how far it may fall behind).
 """
 
 import asyncio
@@ -33,7 +33,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        os.nice(NICENESS)
         directory = settings.INGEST_INBOX_DIR
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / "processor.lock", "a") as lock:
@@ -51,6 +50,7 @@ class Command(BaseCommand):
                     pass
                 self.stdout.write(f"{built} events built from the inbox")
                 return
+            os.nice(NICENESS)
             asyncio.run(self._run(processor, options["parent"]))
 
     async def _run(self, processor: Processor, parent: int | None) -> None:
