@@ -24,7 +24,9 @@ store is counted: it must hold every event it acked.
 (`manage.py process_inbox`, a child of the server) builds and stores the events. The processor
 is pinned to the load generator's core (core 1); the server's CPU per event is the acking
 process's, end to end counts both processes' CPU and lasts until the processor has stored
-everything and the store has built its column parts.
+everything and the store has built its column parts. `--pause-processor` stops the processor
+(SIGSTOP) for the run and lets it go on after (SIGCONT): the ack path alone during a burst the
+inbox absorbs, with nothing of the processor's on the load generator's core.
 
 `--profile DIR` adds one pair of runs with py-spy sampling each server and, in capture mode, its
 processor (raw folded stacks per process in DIR); those runs are slower and are not in the figures.
@@ -34,9 +36,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import resource
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -207,6 +211,9 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/ingest?token={self.site.token}"
 
     def stop(self) -> None:
+        if self.processor:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.processor, signal.SIGCONT)  # a paused one must hear the server stop
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
@@ -245,7 +252,9 @@ def _wait_listening(port: int, process: subprocess.Popen, timeout: float = 30.0)
     raise RuntimeError("the bare server did not start")
 
 
-def _measure(server: Server, commands, results, seconds: float, profile: Path | None) -> dict:
+def _measure(
+    server: Server, commands, results, seconds: float, profile: Path | None, paused: bool = False
+) -> dict:
     spies = []
     if profile is not None:
         for name, pid in zip((server.name, "processor"), server.pids, strict=False):
@@ -253,8 +262,12 @@ def _measure(server: Server, commands, results, seconds: float, profile: Path | 
     load = load_average()
     cpu = cpu_seconds(server.pid)
     cpu_all = _cpu(server)
+    if paused and server.processor:
+        os.kill(server.processor, signal.SIGSTOP)  # the burst's events wait in the inbox
     commands.put(("run", server.url, seconds))
     result = results.get(timeout=seconds + 300)
+    if paused and server.processor:
+        os.kill(server.processor, signal.SIGCONT)
     result["server_cpu_us"] = 1e6 * (cpu_seconds(server.pid) - cpu) / max(1, result["acked"])
     result["load"] = f"{load}-{load_average()}"
     result["rss_mb"] = rss_mb(server.pid)
@@ -319,6 +332,7 @@ def main() -> None:
     parser.add_argument("--bare-baseline", action="store_true")
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--capture", action="store_true")
+    parser.add_argument("--pause-processor", action="store_true")
     args = parser.parse_args()
     frames_each = int(MAX_RATE * args.seconds / args.connections / args.batch) + 1
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -342,7 +356,9 @@ def main() -> None:
                 pair = {}
                 for server in order:
                     wait_idle([pid for s in servers for pid in s.pids])
-                    pair[server.name] = _measure(server, commands, results, args.seconds, profile)
+                    pair[server.name] = _measure(
+                        server, commands, results, args.seconds, profile, args.pause_processor
+                    )
                 acked_by_ingest += pair["ingest"]["acked"]
                 label = f"run {i + 1}" if profile is None else "profiled (not a figure)"
                 print(label, flush=True)
@@ -369,7 +385,11 @@ def _capture_env() -> dict:
     redis = ROOT / "infra" / "redis.sh"
     subprocess.run(["bash", redis, "start"], check=True, stdout=subprocess.DEVNULL)
     url = subprocess.run(["bash", redis, "url"], check=True, capture_output=True, text=True)
-    return {"DATALAB_INGEST_CAPTURE": "1", "DATALAB_REDIS_URL": url.stdout.strip()}
+    return {
+        "DATALAB_INGEST_CAPTURE": "1",
+        "DATALAB_REDIS_URL": url.stdout.strip(),
+        "DATALAB_INGEST_BACKLOG_MB": "4096",  # a paused processor's run fits in the inbox
+    }
 
 
 def _summary(args, pairs: list[dict], acked: int, stored: int) -> None:

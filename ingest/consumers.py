@@ -230,24 +230,28 @@ class IngestConsumer(AsyncWebsocketConsumer):
         await self._capture_then_ack(frame, now_ms, services.capture_ack(accepted, rejected))
 
     async def _capture_then_ack(self, frame: str | bytes, now_ms: int, ack: dict) -> None:
-        """Append the frame to the inbox (if it has anything to store), then send its ack. While
-        the processor is too far behind, frames wait (back-pressure) for a while, then the
-        socket closes without an ack."""
+        """Append the frame to the inbox (if it has anything to store), then send its ack."""
         if ack["ids"]:
             inbox = get_inbox()
-            deadline = time.monotonic() + settings.INGEST_STORE_RETRY_SECONDS
             try:
-                while inbox.full():
-                    if time.monotonic() >= deadline:
-                        raise InboxFull(f"over {settings.INGEST_BACKLOG_MB} MB not processed")
-                    await asyncio.sleep(0.1)
-                data = frame if isinstance(frame, bytes) else frame.encode()
-                await inbox.append(self.captured, now_ms, data)
+                if inbox.full():
+                    await self._room_in(inbox)
+                await inbox.append(self.captured, now_ms, frame)
             except (InboxFull, OSError) as exc:
                 log.warning("ingest inbox failing (%r): closing the socket without ack", exc)
                 await self.close(code=c.STORE_FAILING)
                 return
         await self.send(text_data=orjson.dumps(ack).decode())
+
+    @staticmethod
+    async def _room_in(inbox) -> None:
+        """While the processor is too far behind, frames wait (back-pressure) for a while, then
+        InboxFull: the socket closes without an ack."""
+        deadline = time.monotonic() + settings.INGEST_STORE_RETRY_SECONDS
+        while inbox.full():
+            if time.monotonic() >= deadline:
+                raise InboxFull(f"over {settings.INGEST_BACKLOG_MB} MB not processed")
+            await asyncio.sleep(0.1)
 
     async def _submit(self, stored):
         """Commit through the writer; while the store is down, retry with backoff (holding this

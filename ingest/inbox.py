@@ -189,7 +189,7 @@ class InboxWriter:
             self.backlog_over = backlog_bytes(self.directory) > self.backlog_limit
         return self.backlog_over
 
-    def append(self, number: int, received_ms: int, frame: bytes) -> asyncio.Future:
+    def append(self, number: int, received_ms: int, frame: str | bytes) -> asyncio.Future:
         """Append a frame of connection `number`; the future is done once it is written (or
         fails with OSError: nothing of it was kept)."""
         if number not in self.in_segment:
@@ -197,7 +197,9 @@ class InboxWriter:
             self.recorded.add(number)
             facts = self.connections[number]
             self._pend(HEADER.pack(CONNECTION, len(facts), number, received_ms) + facts)
-        self._pend(HEADER.pack(FRAME, len(frame), number, received_ms) + frame)
+        body = frame if isinstance(frame, bytes) else frame.encode()
+        self._pend(HEADER.pack(FRAME, len(body), number, received_ms))
+        self.pending.append(body)  # not joined to its header: one copy less
         done = asyncio.get_running_loop().create_future()
         self.waiters.append(done)
         return done
