@@ -13,6 +13,7 @@ from eventstore import get_store, reset_store
 from ingest import constants as c
 from ingest import inbox
 from ingest.processor import Processor
+from tests import test_eventstore_contract as contract
 from tests.conftest import APP_ORIGIN, TRACKED_CONFIG
 from tests.test_ingest_websocket import (
     CHROME,
@@ -24,6 +25,10 @@ from tests.test_ingest_websocket import (
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
+
+cassandra_node = contract.cassandra_node
+_shared_cassandra_store = contract._shared_cassandra_store
+cassandra_store = contract.cassandra_store
 
 FIREFOX = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:127.0) Gecko/20100101 Firefox/127.0"
 
@@ -75,10 +80,9 @@ async def play(app, script) -> list[dict]:
     return acks
 
 
-def stored(app) -> list[dict]:
-    return sorted(
-        (dataclasses.asdict(e) for e in get_store().events(app.pk, 1)), key=lambda e: e["event_id"]
-    )
+def stored(app, store=None) -> list[dict]:
+    events = (store or get_store()).events(app.pk, 1)
+    return sorted((dataclasses.asdict(e) for e in events), key=lambda e: e["event_id"])
 
 
 def derived(app) -> tuple:
@@ -125,6 +129,25 @@ async def test_the_processor_stores_exactly_what_the_direct_path_stores(
     assert await database_sync_to_async(derived)(tracked_app) == direct_derived
     sessions = {(e["visitor_id"], e["session_id"]) for e in direct}
     assert len(sessions) == len({v for v, _ in sessions}) == 2  # the return continued its session
+
+
+@pytest.mark.cassandra
+async def test_the_processor_stores_into_cassandra_what_the_direct_path_stores(
+    tracked_app, capture, cassandra_store
+):
+    from channels.db import database_sync_to_async
+
+    script = traffic(int(time.time() * 1000))
+    capture("direct")
+    await play(tracked_app, script)
+    direct = await database_sync_to_async(stored)(tracked_app)
+    directory = capture("captured")
+    await play(tracked_app, script)
+
+    processor = Processor(directory, cassandra_store, batch_events=2)
+    await database_sync_to_async(processor.run_once)()
+
+    assert await database_sync_to_async(stored)(tracked_app, cassandra_store) == direct
 
 
 async def test_a_processor_killed_before_its_mark_builds_again_and_stores_once(
