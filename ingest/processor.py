@@ -31,6 +31,8 @@ from outbox import services as outbox
 log = logging.getLogger(__name__)
 
 BATCH_EVENTS = 5000  # per transaction
+FAILED = "failed"  # the inbox's folder of frames that could not be built
+RETRY_SECONDS = 1.0  # after the store failed, the next pass starts again from the marks
 PASS_EVENTS = 20_000  # per pass (`run_once`): then the realtime view's turn
 
 
@@ -51,6 +53,7 @@ class Processor:
         self.batch: list[StoredEvent] = []
         self.latest: dict[tuple[int, int, str], tuple[str, int]] = {}  # built, not stored yet
         self.skipped = 0  # events of frames whose connection could not be rebuilt
+        self.failed = 0  # frames that could not be built (kept in FAILED)
         self.notes: list[tuple[int, list[StoredEvent]]] = []  # stored by the last pass
 
     def run_once(self, most: int = PASS_EVENTS) -> int:
@@ -79,7 +82,12 @@ class Processor:
             if not records:
                 break
             for record in records:
-                built += self._record(writer, record, replayed=record.end <= done)
+                replayed = record.end <= done
+                try:
+                    built += self._record(writer, record, replayed=replayed)
+                except Exception:  # a frame it cannot build must not stop every other one
+                    log.exception("inbox: a frame could not be built; kept in failed/")
+                    self._keep_failed(segment, record)
                 position = record.end
                 if len(self.batch) >= self.batch_events:
                     self._commit()
@@ -115,6 +123,27 @@ class Processor:
             self.latest[event.app_id, event.epoch, event.visitor_id] = (event.session_id, event.ts)
         self.batch.extend(events)
         return len(events)
+
+    def _keep_failed(self, segment: Path, record: inbox.Record) -> None:
+        """Keep a record that could not be built beside the inbox (`failed/<segment>`, in the
+        inbox's own format), for an operator to look at and replay."""
+        self.failed += 1
+        folder = self.directory / FAILED
+        folder.mkdir(exist_ok=True)
+        header = inbox.HEADER.pack(
+            record.kind, len(record.body), record.connection, record.received_ms
+        )
+        with open(folder / segment.name, "ab") as kept:
+            kept.write(header + record.body)
+
+    def reset(self) -> None:
+        """Forget everything read and built but not marked done: the next pass starts again
+        from the marks, as a restarted processor would (after the store failed, say)."""
+        self.writers.clear()
+        self.positions.clear()
+        self.batch = []
+        self.latest.clear()
+        self.notes = []
 
     def _reopen(self, facts: bytes) -> services.Connection | None:
         try:
@@ -174,10 +203,16 @@ async def run(
     build = sync_to_async(processor.run_once, thread_sensitive=True)
     flush = sync_to_async(processor.store.flush_pending, thread_sensitive=True)
     while not stop.is_set():
-        built = await build()
-        for app_id, events in processor.notes:
-            outbox.note_traffic(app_id, events)  # on the loop, where the realtime view runs
-        if built or await flush():
+        try:
+            built = await build()
+            for app_id, events in processor.notes:
+                outbox.note_traffic(app_id, events)  # on the loop, where the realtime view runs
+            if built or await flush():
+                continue
+        except Exception:
+            log.exception("inbox: processing failed; starting again from the marks")
+            processor.reset()
+            await asyncio.sleep(RETRY_SECONDS)
             continue
         if parent is not None and os.getppid() != parent:
             return  # the server is gone and everything it acked is stored

@@ -2,6 +2,7 @@
 processor stores exactly what the direct path would have stored."""
 
 import dataclasses
+import os
 import subprocess
 import time
 import uuid
@@ -329,3 +330,51 @@ async def test_process_inbox_once_stores_what_the_inbox_holds(tracked_app, captu
 
     assert await database_sync_to_async(get_store().count_events)(tracked_app.pk, 1) == 12
     assert inbox.segments(directory) == []
+
+
+async def test_a_frame_that_cannot_be_built_is_kept_aside_and_the_rest_is_stored(
+    tracked_app, capture
+):
+    from channels.db import database_sync_to_async
+
+    directory = capture("captured")
+    comm, _ = await connected(tracked_app.token)
+    before = pageview("/")
+    assert (await send_batch(comm, [before]))["ids"] == [before["id"]]
+    writer = inbox.get_inbox()
+    [number] = writer.connections  # the socket's, in this process's inbox
+    await writer.append(number, int(time.time() * 1000), b'{"broken')
+    after = pageview("/pricing")
+    assert (await send_batch(comm, [after]))["ids"] == [after["id"]]
+    await comm.disconnect()
+
+    processor = Processor(directory, get_store())
+    await database_sync_to_async(processor.run_once)()
+
+    ids = {e["event_id"] for e in await database_sync_to_async(stored)(tracked_app)}
+    assert ids == {before["id"], after["id"]} and processor.failed == 1
+    [kept] = (directory / "failed").iterdir()
+    assert [r.body for r in inbox.read(kept)] == [b'{"broken']
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=False)
+async def test_served_in_capture_mode_a_dead_processor_is_started_again(captured_site):
+    import signal
+
+    from tests.test_ingest_restart import events, open_socket, stored_ids, wait_until
+
+    pid = captured_site.process.pid
+    assert wait_until(lambda: len(processors_of(pid)) == 1)
+    [first] = processors_of(pid)
+    os.kill(int(first), signal.SIGKILL)
+    socket = await open_socket(captured_site)
+    batch = events(30)
+
+    await socket.send(orjson.dumps({"type": "batch", "events": batch}).decode())
+
+    assert len(orjson.loads(await socket.recv())["ids"]) == 30  # acked while none runs
+    assert wait_until(lambda: processors_of(pid) not in ([], [first]), timeout=10)
+    assert wait_until(lambda: len(stored_ids(captured_site)) == 30)
+    await socket.close()

@@ -8,10 +8,12 @@ this process: one Python start instead of three.
 """
 
 import atexit
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 
 from daphne.access import AccessLogGenerator
 from daphne.endpoints import build_endpoint_description_strings
@@ -23,6 +25,8 @@ from datalab.memory import keep_freed_memory
 from ingest.limits import get_limits
 
 PROCESSOR_STOP_SECONDS = 30.0
+PROCESSOR_RESTART_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class GuardedServer(Server):
@@ -124,35 +128,47 @@ class Command(BaseCommand):
 
 def start_processor() -> None:
     """Capture mode: the inbox's processor in a process of its own (it waits if another serve
-    started one on the same inbox), stopped with this server once it has drained the inbox."""
+    started one on the same inbox), started again if it dies, stopped with this server once it
+    has drained the inbox."""
     from django.conf import settings
-
-    from ingest.inbox import reset_inbox
 
     if not settings.REDIS_URL:
         raise CommandError(
             "capture mode (DATALAB_INGEST_CAPTURE) needs DATALAB_REDIS_URL: its processor, "
             "a process of its own, pushes the live view's traffic through Redis"
         )
-    processor = subprocess.Popen(
-        [
-            sys.executable,
-            settings.BASE_DIR / "manage.py",
-            "process_inbox",
-            "--parent",
-            str(os.getpid()),
-        ]
-    )
+    command = ["process_inbox", "--parent", str(os.getpid())]
+    keeper = ProcessorKeeper([sys.executable, settings.BASE_DIR / "manage.py", *command])
+    atexit.register(keeper.stop)
 
-    def stop() -> None:
+
+class ProcessorKeeper:
+    """Runs the inbox processor and starts it again (after a pause) whenever it exits."""
+
+    def __init__(self, command: list) -> None:
+        self.command = command
+        self.stopping = threading.Event()
+        self.process = subprocess.Popen(command)
+        threading.Thread(target=self._watch, name="inbox-processor", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            code = self.process.wait()
+            if self.stopping.wait(PROCESSOR_RESTART_SECONDS):
+                return
+            log.error("the inbox processor exited (%s): starting it again", code)
+            self.process = subprocess.Popen(self.command)
+
+    def stop(self) -> None:
+        from ingest.inbox import reset_inbox
+
+        self.stopping.set()
         reset_inbox()  # seal this server's segment: the processor takes it to its end
-        processor.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)
         try:
-            processor.wait(PROCESSOR_STOP_SECONDS)
+            self.process.wait(PROCESSOR_STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            processor.kill()  # what it had not built yet stays in the inbox for the next one
-
-    atexit.register(stop)
+            self.process.kill()  # what it had not built stays in the inbox for the next one
 
 
 def prepare() -> None:
