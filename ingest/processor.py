@@ -52,7 +52,7 @@ class Processor:
         self.positions: dict[Path, int] = {}  # segment -> the end of its last record read
         self.batch: list[StoredEvent] = []
         self.latest: dict[tuple[int, int, str], tuple[str, int]] = {}  # built, not stored yet
-        self.skipped = 0  # events of frames whose connection could not be rebuilt
+        self.skipped = 0  # frames whose connection could not be rebuilt (its app deleted)
         self.failed = 0  # frames that could not be built (kept in FAILED)
         self.notes: list[tuple[int, list[StoredEvent]]] = []  # stored by the last pass
 
@@ -82,12 +82,7 @@ class Processor:
             if not records:
                 break
             for record in records:
-                replayed = record.end <= done
-                try:
-                    built += self._record(writer, record, replayed=replayed)
-                except Exception:  # a frame it cannot build must not stop every other one
-                    log.exception("inbox: a frame could not be built; kept in failed/")
-                    self._keep_failed(segment, record)
+                built += self._record(segment, writer, record, replayed=record.end <= done)
                 position = record.end
                 if len(self.batch) >= self.batch_events:
                     self._commit()
@@ -100,7 +95,9 @@ class Processor:
             inbox.mark_done(segment, position)
         return built
 
-    def _record(self, writer: _Writer, record: inbox.Record, *, replayed: bool) -> int:
+    def _record(
+        self, segment: Path, writer: _Writer, record: inbox.Record, *, replayed: bool
+    ) -> int:
         if record.kind == inbox.CONNECTION:
             if record.connection not in writer.connections:  # else: continued from a segment
                 writer.connections[record.connection] = self._reopen(record.body)
@@ -111,14 +108,16 @@ class Processor:
         connection = writer.connections.get(record.connection)
         if replayed or record.kind != inbox.FRAME:
             return 0
-        message = orjson.loads(record.body)
-        raw_events = message.get("events") if isinstance(message, dict) else None
-        if not isinstance(raw_events, list):
-            return 0  # the ack path never captures such a frame
         if connection is None:
-            self.skipped += len(raw_events)
+            self.skipped += 1
             return 0
-        events, _ = services.build_events(connection, raw_events, now_ms=record.received_ms)
+        try:
+            raw_events = orjson.loads(record.body)["events"]
+            events, _ = services.build_events(connection, raw_events, now_ms=record.received_ms)
+        except Exception:  # a frame it cannot build must not stop every other one
+            log.exception("inbox: a frame could not be built; kept in %s/", FAILED)
+            self._keep_failed(segment, record)
+            return 0
         for event in events:
             self.latest[event.app_id, event.epoch, event.visitor_id] = (event.session_id, event.ts)
         self.batch.extend(events)
@@ -215,7 +214,7 @@ async def run(
             await asyncio.sleep(RETRY_SECONDS)
             continue
         if parent is not None and os.getppid() != parent:
-            return  # the server is gone and everything it acked is stored
+            break  # the server is gone: what it appended last is built below
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), idle_seconds)
     while await build():

@@ -268,7 +268,7 @@ async def test_served_in_capture_mode_every_acked_event_is_stored_even_after_a_c
         ack = orjson.loads(await socket.recv())
         assert ack["ids"] == [e["id"] for e in batch]
         sent += ack["ids"]
-    assert wait_until(lambda: len(stored_ids(captured_site)) == 120)  # the processor built them
+    assert wait_until(lambda: len(stored_ids(captured_site)) == 120, timeout=60)  # built
     last = events(40)
     await socket.send(orjson.dumps({"type": "batch", "events": last}).decode())
     assert len(orjson.loads(await socket.recv())["ids"]) == 40
@@ -277,7 +277,7 @@ async def test_served_in_capture_mode_every_acked_event_is_stored_even_after_a_c
 
     captured_site.kill()  # the server dies; its processor drains the inbox, then stops
 
-    assert wait_until(lambda: not processors_of(pid), timeout=20)
+    assert wait_until(lambda: not processors_of(pid), timeout=60)
     assert sorted(stored_ids(captured_site)) == sorted(sent + [e["id"] for e in last])
     assert inbox.segments(captured_site.data_dir / "inbox") == []  # all built, all removed
 
@@ -366,7 +366,7 @@ async def test_served_in_capture_mode_a_dead_processor_is_started_again(captured
     from tests.test_ingest_restart import events, open_socket, stored_ids, wait_until
 
     pid = captured_site.process.pid
-    assert wait_until(lambda: len(processors_of(pid)) == 1)
+    assert wait_until(lambda: len(processors_of(pid)) == 1, timeout=60)
     [first] = processors_of(pid)
     os.kill(int(first), signal.SIGKILL)
     socket = await open_socket(captured_site)
@@ -375,6 +375,6 @@ async def test_served_in_capture_mode_a_dead_processor_is_started_again(captured
     await socket.send(orjson.dumps({"type": "batch", "events": batch}).decode())
 
     assert len(orjson.loads(await socket.recv())["ids"]) == 30  # acked while none runs
-    assert wait_until(lambda: processors_of(pid) not in ([], [first]), timeout=10)
-    assert wait_until(lambda: len(stored_ids(captured_site)) == 30)
+    assert wait_until(lambda: processors_of(pid) not in ([], [first]), timeout=60)
+    assert wait_until(lambda: len(stored_ids(captured_site)) == 30, timeout=60)
     await socket.close()
