@@ -36,7 +36,12 @@ pytestmark = [pytest.mark.container, pytest.mark.slow]
 CONTAINER_SH = ROOT / "infra" / "container.sh"
 ORIGIN = "https://shop.example.test"
 # Set in the container by the image or by compose.yaml itself, not taken from .env (see there).
-FIXED_BY_THE_IMAGE = {"DATALAB_DATA_DIR", "DATALAB_EVENTS_SQLITE_PATH", "DATALAB_ARCHIVE_DIR"}
+FIXED_BY_THE_IMAGE = {
+    "DATALAB_DATA_DIR",
+    "DATALAB_EVENTS_SQLITE_PATH",
+    "DATALAB_ARCHIVE_DIR",
+    "DATALAB_INGEST_INBOX_DIR",
+}
 PRODUCTION_ONLY = {
     "DATABASE_URL",
     "DATALAB_DB_CONN_MAX_AGE",
