@@ -88,6 +88,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
                 origin=header(self.scope, b"origin"),
                 user_agent=header(self.scope, b"user-agent"),
                 ip=ip,
+                builds=not settings.INGEST_CAPTURE,
             )
         except services.ConnectionRefused as exc:
             log.info("ingest handshake refused (%s): %s", exc.code, exc.reason)

@@ -155,7 +155,6 @@ class InboxWriter:
         self.in_segment: set[int] = set()  # connections recorded in the open segment
         self.recorded: set[int] = set()  # connections with a record in any segment
         self.fd: int | None = None
-        self.path: Path | None = None
         self.size = 0
         self.pending: list[bytes] = []
         self.waiters: list[asyncio.Future] = []
@@ -253,7 +252,7 @@ class InboxWriter:
                 continue
             break
         fcntl.flock(fd, fcntl.LOCK_EX)
-        self.fd, self.path, self.size = fd, self.directory / name, 0
+        self.fd, self.size = fd, 0
         self.in_segment.clear()
 
     def close(self) -> None:

@@ -120,9 +120,11 @@ def compiled_config(app_id: int, epoch: int) -> CompiledConfig:
 
 
 def open_connection(
-    *, token: str | None, origin: str | None, user_agent: str, ip: str
+    *, token: str | None, origin: str | None, user_agent: str, ip: str, builds: bool = True
 ) -> Connection:
-    """Check the token, the app and the Origin; compute the visitor. Raises ConnectionRefused."""
+    """Check the token, the app and the Origin; compute the visitor. Raises ConnectionRefused.
+    `builds`: the connection builds its events (not in capture mode, where the processor does),
+    so it continues its visitor's last session, read from the store."""
     try:
         grant = token_check(token)
     except TokenRefused as exc:
@@ -144,7 +146,8 @@ def open_connection(
         token=token or "",
         user_agent=user_agent,
     )
-    connection.sessions.update(get_store().last_seen(app.pk, grant.epoch, [visitor]))
+    if builds:
+        connection.sessions.update(get_store().last_seen(app.pk, grant.epoch, [visitor]))
     _passed(connection.token, grant.epoch)
     return connection
 
