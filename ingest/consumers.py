@@ -220,7 +220,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
         if not get_limits().events(self.place, len(ids)):
             await self._cut()
         elif await self._token_still_valid():
-            await self._capture_then_ack(frame, now_ms, services.capture_ack_of(ids))
+            await self._capture_then_ack(frame, now_ms, services.ack_of(ids))
         return True
 
     async def _capture_and_ack(self, frame: str | bytes, raw_events: list) -> None:
@@ -228,7 +228,8 @@ class IngestConsumer(AsyncWebsocketConsumer):
         will store."""
         now_ms = int(time.time() * 1000)
         accepted, rejected = services.check_events(self.connection, raw_events, now_ms=now_ms)
-        await self._capture_then_ack(frame, now_ms, services.capture_ack(accepted, rejected))
+        ack = services.ack_of([eid for eid, _ in accepted], rejected)
+        await self._capture_then_ack(frame, now_ms, ack)
 
     async def _capture_then_ack(self, frame: str | bytes, now_ms: int, ack: dict) -> None:
         """Append the frame to the inbox (if it has anything to store), then send its ack."""

@@ -30,20 +30,19 @@ from typing import Annotated, Literal
 import msgspec
 
 from ingest import constants as c
-from ingest.validation import MAX_URL, _web_url
+from ingest import validation as v
 
-# The limits below are those of ingest.validation (its _pageview, _click, _element, _leave);
-# tests/test_ingest_fastcheck.py checks this module against it.
+# The limits of ingest.validation; tests/test_ingest_fastcheck.py checks this module against it.
 Id = Annotated[str, msgspec.Meta(min_length=36, max_length=36)]
-Url = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_URL)]
-Referrer = Annotated[str, msgspec.Meta(max_length=MAX_URL)]
-Title = Annotated[str, msgspec.Meta(max_length=300)]
-Lang = Annotated[str, msgspec.Meta(max_length=35)]
-Screen = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
-Selector = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-ElementName = Annotated[str, msgspec.Meta(max_length=64)]
-ElementDuration = Annotated[int, msgspec.Meta(ge=0, le=3_600_000)]
-LeaveDuration = Annotated[int, msgspec.Meta(ge=0, le=86_400_000)]
+Url = Annotated[str, msgspec.Meta(min_length=1, max_length=v.MAX_URL)]
+Referrer = Annotated[str, msgspec.Meta(max_length=v.MAX_URL)]
+Title = Annotated[str, msgspec.Meta(max_length=v.MAX_TITLE)]
+Lang = Annotated[str, msgspec.Meta(max_length=v.MAX_LANG)]
+Screen = Annotated[int, msgspec.Meta(ge=0, le=v.MAX_SCREEN)]
+Selector = Annotated[str, msgspec.Meta(min_length=1, max_length=v.MAX_SELECTOR)]
+ElementName = Annotated[str, msgspec.Meta(max_length=v.MAX_ELEMENT_NAME)]
+ElementDuration = Annotated[int, msgspec.Meta(ge=0, le=v.MAX_HOVER_MS)]
+LeaveDuration = Annotated[int, msgspec.Meta(ge=0, le=v.MAX_LEAVE_MS)]
 
 
 class _Event(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, gc=False):
@@ -117,7 +116,7 @@ def fast_ack_ids(frame: str | bytes, *, now_ms: int, elements: Collection[str]) 
         if type(event) is Element:
             if event.name not in elements:
                 return None
-        elif not _web_url(event.url):
+        elif not v.web_url(event.url):
             return None
     if stamps == sorted(stamps):
         return ids

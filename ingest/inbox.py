@@ -65,6 +65,14 @@ class Record:
     body: bytes
     end: int  # the byte offset right after the record: the processor's watermark once done
 
+    def encoded(self) -> bytes:
+        return header(self.kind, self.connection, self.received_ms, len(self.body)) + self.body
+
+
+def header(kind: int, connection: int, received_ms: int, length: int = 0) -> bytes:
+    """A record's header; its body (`length` bytes) follows it."""
+    return HEADER.pack(kind, length, connection, received_ms)
+
 
 def writer_of(segment: Path) -> str:
     """The writer a segment belongs to (one per server process run)."""
@@ -175,7 +183,7 @@ class InboxWriter:
         if number in self.recorded:
             self.recorded.discard(number)
             with contextlib.suppress(RuntimeError):  # no loop any more: the process stops
-                self._pend(HEADER.pack(CLOSED, 0, number, int(time.time() * 1000)))
+                self._pend(header(CLOSED, number, int(time.time() * 1000)))
         self.in_segment.discard(number)
 
     # -- frames --------------------------------------------------------------------------------
@@ -195,9 +203,9 @@ class InboxWriter:
             self.in_segment.add(number)
             self.recorded.add(number)
             facts = self.connections[number]
-            self._pend(HEADER.pack(CONNECTION, len(facts), number, received_ms) + facts)
+            self._pend(header(CONNECTION, number, received_ms, len(facts)) + facts)
         body = frame if isinstance(frame, bytes) else frame.encode()
-        self._pend(HEADER.pack(FRAME, len(body), number, received_ms))
+        self._pend(header(FRAME, number, received_ms, len(body)))
         self.pending.append(body)  # not joined to its header: one copy less
         done = asyncio.get_running_loop().create_future()
         self.waiters.append(done)

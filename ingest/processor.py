@@ -8,8 +8,8 @@ time the frame was received) and stores them through the event store, `BATCH_EVE
 transaction (a full batch through `import_events`, straight into column parts); then it notes
 the segment's progress (`inbox.mark_done`). Killed between a commit and its mark, it builds the
 same events again from the last mark on, and the store keeps each once (appends are idempotent
-by event id). When nothing is left it does the store's deferred
-work (`flush_pending`), as the write-behind writer does when idle.
+by event id). When nothing is left it does the store's deferred work (`flush_pending`), as the
+write-behind writer does when idle.
 """
 
 from __future__ import annotations
@@ -72,10 +72,9 @@ class Processor:
         return built
 
     def _segment(self, segment: Path, most: int) -> int:
-        position = self.positions.get(segment)
+        # first seen (or the processor restarted): from its start, for its connections' records
+        position = self.positions.get(segment, 0)
         done = inbox.done_offset(segment)
-        if position is None:  # first seen (or the processor restarted): its connections again
-            position = 0
         built, writer = 0, self.writers.setdefault(inbox.writer_of(segment), _Writer())
         while built < most:
             records = list(inbox.read(segment, position))
@@ -87,7 +86,6 @@ class Processor:
                 if len(self.batch) >= self.batch_events:
                     self._commit()
                     inbox.mark_done(segment, position)
-            self.positions[segment] = position
         self.positions[segment] = position
         if self.batch:
             self._commit()
@@ -129,11 +127,8 @@ class Processor:
         self.failed += 1
         folder = self.directory / FAILED
         folder.mkdir(exist_ok=True)
-        header = inbox.HEADER.pack(
-            record.kind, len(record.body), record.connection, record.received_ms
-        )
         with open(folder / segment.name, "ab") as kept:
-            kept.write(header + record.body)
+            kept.write(record.encoded())
 
     def reset(self) -> None:
         """Forget everything read and built but not marked done: the next pass starts again

@@ -325,13 +325,9 @@ def build_events(
     return [_stored(conn, eid, clean) for eid, clean in accepted], rejected
 
 
-def capture_ack(accepted: list[tuple[str, dict]], rejected: list[dict]) -> dict:
-    """The ack of a batch written to the inbox (capture mode): every accepted event, which the
-    processor stores (or finds stored already, if it was re-sent)."""
-    return capture_ack_of([eid for eid, _ in accepted], rejected)
-
-
-def capture_ack_of(ids: list[str], rejected: list[dict] | None = None) -> dict:
+def ack_of(ids: list[str], rejected: list[dict] | None = None) -> dict:
+    """The protocol's ack: the ids stored (or, in capture mode, in the inbox: the processor
+    stores them, or finds them stored already if they were re-sent), the rejected with reasons."""
     return {"type": c.ACK, "ids": ids, "rejected": rejected or []}
 
 
@@ -348,7 +344,7 @@ def acknowledge(
             outbox.note_traffic(conn.app_id, fresh)
         committed = new | result.duplicate_ids
         ids = [event.event_id for event in stored if event.event_id in committed]
-    return {"type": c.ACK, "ids": ids, "rejected": rejected}
+    return ack_of(ids, rejected)
 
 
 def record_dropped(conn: Connection, *, reason: str = "bot") -> None:

@@ -18,6 +18,14 @@ _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_URL = 2048
 MAX_PROPS = 20
+# The fields' limits, here and in the compiled check (ingest/fastcheck.py).
+MAX_TITLE = 300  # cut to it
+MAX_LANG = 35  # cut to it
+MAX_SCREEN = 100_000
+MAX_SELECTOR = 200
+MAX_ELEMENT_NAME = 64
+MAX_HOVER_MS = 3_600_000
+MAX_LEAVE_MS = 86_400_000
 
 
 class EventRejected(ValueError):
@@ -106,14 +114,15 @@ def _cut_text(event: dict, key: str, most: int) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _web_url(value: str) -> bool:
+def web_url(value: str) -> bool:
+    """Whether a URL is http(s) with a host (cached: sites have few distinct URLs)."""
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _page_url(event: dict) -> str:
     value = event.get("url")
-    if type(value) is str and 0 < len(value) <= MAX_URL and _web_url(value):
+    if type(value) is str and 0 < len(value) <= MAX_URL and web_url(value):
         return value
     return _url(event)  # the reason it is refused
 
@@ -121,30 +130,30 @@ def _page_url(event: dict) -> str:
 def _pageview(event: dict, clean: dict, elements: Collection[str]) -> None:
     clean["url"] = _page_url(event)
     clean["referrer"] = _cut_text(event, "referrer", MAX_URL)
-    clean["title"] = _cut_text(event, "title", 300)
+    clean["title"] = _cut_text(event, "title", MAX_TITLE)
     screen = event.get("screen")
-    if not (type(screen) is int and 0 <= screen <= 100_000):
-        screen = _int(event, "screen", low=0, high=100_000, required=False)
+    if not (type(screen) is int and 0 <= screen <= MAX_SCREEN):
+        screen = _int(event, "screen", low=0, high=MAX_SCREEN, required=False)
     clean["screen"] = screen
-    clean["lang"] = _cut_text(event, "lang", 35)
+    clean["lang"] = _cut_text(event, "lang", MAX_LANG)
 
 
 def _click(event: dict, clean: dict, elements: Collection[str]) -> None:
     clean["url"] = _page_url(event)
-    clean["selector"] = _text(event, "selector", most=200)
+    clean["selector"] = _text(event, "selector", most=MAX_SELECTOR)
     if not clean["selector"]:
         raise EventRejected("selector_missing")
 
 
 def _element(event: dict, clean: dict, elements: Collection[str]) -> None:
-    clean["name"] = _text(event, "name", most=64)
+    clean["name"] = _text(event, "name", most=MAX_ELEMENT_NAME)
     if clean["name"] not in elements:
         raise EventRejected("element_unknown")
     action = event.get("action")
     if action not in ("click", "leave"):
         raise EventRejected("action_invalid")
     clean["action"] = action
-    clean["duration"] = _int(event, "duration", low=0, high=3_600_000)
+    clean["duration"] = _int(event, "duration", low=0, high=MAX_HOVER_MS)
 
 
 def _custom(event: dict, clean: dict, elements: Collection[str]) -> None:
@@ -157,7 +166,7 @@ def _custom(event: dict, clean: dict, elements: Collection[str]) -> None:
 
 def _leave(event: dict, clean: dict, elements: Collection[str]) -> None:
     clean["url"] = _page_url(event)
-    clean["duration"] = _int(event, "duration", low=0, high=86_400_000)
+    clean["duration"] = _int(event, "duration", low=0, high=MAX_LEAVE_MS)
 
 
 # The fields of each type, checked by one function per type (one lookup, no chain of tests).

@@ -196,7 +196,7 @@ async def test_frames_wait_for_a_full_inbox_then_the_socket_closes_without_ack(
 
 
 def frame_record(number: int, body: bytes, kind: int = inbox.FRAME) -> bytes:
-    return inbox.HEADER.pack(kind, len(body), number, int(time.time() * 1000)) + body
+    return inbox.header(kind, number, int(time.time() * 1000), len(body)) + body
 
 
 def test_a_record_cut_off_by_a_crash_ends_the_segment(tmp_path):
