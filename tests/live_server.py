@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -107,6 +108,28 @@ class LiveSite:
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {args[0]} failed: {result.stderr[-2000:]}")
         return result.stdout
+
+    def stored_events(self, order_by: str = "event_id") -> list[dict]:
+        """The event rows in the site's embedded store, read straight from its file.
+
+        Empty until a process has created the store: the file appears a moment before the
+        transaction that creates its tables commits, and a reader may look in between.
+        """
+        path = self.data_dir / "events.sqlite3"
+        if not path.exists():
+            return []
+        conn = sqlite3.connect(path)
+        try:
+            conn.row_factory = sqlite3.Row
+            exists = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+            ).fetchone()
+            if not exists:
+                return []
+            rows = conn.execute(f"SELECT * FROM events ORDER BY {order_by}").fetchall()
+        finally:
+            conn.close()
+        return [dict(row) for row in rows]
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "a")  # noqa: SIM115 (kept open for the child's lifetime)

@@ -3,7 +3,6 @@ server process with a real app token, on a single-page test site served from loc
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -104,13 +103,7 @@ def sites(tmp_path):
 
 
 def stored(server: LiveSite) -> list[dict]:
-    path = server.data_dir / "events.sqlite3"
-    if not path.exists():
-        return []
-    with sqlite3.connect(path) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute("SELECT * FROM events ORDER BY ts, event_id").fetchall()
-    return [dict(row) for row in rows]
+    return server.stored_events(order_by="ts, event_id")
 
 
 def paths_of(events: list[dict], kind: str) -> list[str]:

@@ -3,7 +3,6 @@ restart; the store holds every event exactly once."""
 
 import asyncio
 import json
-import sqlite3
 import time
 import uuid
 
@@ -40,11 +39,7 @@ def events(n: int) -> list[dict]:
 
 
 def stored_ids(site: LiveSite) -> list[str]:
-    path = site.data_dir / "events.sqlite3"
-    if not path.exists():
-        return []
-    with sqlite3.connect(path) as conn:
-        return [row[0] for row in conn.execute("SELECT event_id FROM events")]
+    return [row["event_id"] for row in site.stored_events()]
 
 
 async def open_socket(site: LiveSite):
