@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +53,39 @@ def wait_for(predicate, timeout=30.0):
             return result
         time.sleep(0.2)
     return predicate()
+
+
+class Hellos:
+    """Which of a browser page's snippet sockets received the server's hello.
+
+    The snippet learns the selectors it tracks (the clicks of a funnel's stages, the watched
+    elements) from the hello, so a click made before its page's hello is not attributed. A test
+    that clicks a tracked element loads its page with `loading()`, as a visitor's first click
+    comes later than a test's."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.greeted: list[bool] = []  # per socket, in the order the pages opened them
+        page.on("websocket", self._opened)
+
+    def _opened(self, socket) -> None:
+        index = len(self.greeted)
+        self.greeted.append(False)
+
+        def frame(payload: str | bytes) -> None:
+            with contextlib.suppress(ValueError):
+                message = json.loads(payload)
+                if isinstance(message, dict) and message.get("type") == "hello":
+                    self.greeted[index] = True
+
+        socket.on("framereceived", frame)
+
+    @contextlib.contextmanager
+    def loading(self, timeout: float = 15.0) -> Iterator[None]:
+        """Around what loads a page: waits until a socket opened since has its hello."""
+        first = len(self.greeted)
+        yield
+        deadline = time.monotonic() + timeout
+        while not any(self.greeted[first:]) and time.monotonic() < deadline:
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the page's events
+        assert any(self.greeted[first:]), f"no hello on the page's socket in {timeout} s"

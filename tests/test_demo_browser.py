@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from demo.constants import DEMO_PASSWORD
-from tests.browser import wait_for
+from tests.browser import Hellos, wait_for
 from tests.live_server import ROOT, LiveSite
 from tests.services import required_service
 
@@ -52,23 +52,28 @@ def test_a_visit_to_the_demo_shop_shows_up_in_the_live_view_and_the_funnel(demo_
     buyers_before = _api(demo_server, funnel, token=token)["stages"][2]["visitors"]
 
     page = browser.new_page()
+    hellos = Hellos(page)
     page.goto(f"{demo_server.url}/demo/")
-    page.get_by_role("link", name="Product 2").click()
+    with hellos.loading():  # the product page's snippet tracks clicks on #buy from its hello
+        page.get_by_role("link", name="Product 2").click()
     page.get_by_role("link", name="Buy").click()
     page.get_by_role("link", name="Create an account to check out").click()
     page.get_by_label("E-mail").fill("someone@example.com")
     page.get_by_role("button", name="Sign up").click()
     assert page.get_by_role("status").is_visible()
 
+    seen = []
+
     def live_shows_the_visit():
         live = _api(demo_server, f"apps/{app['id']}/insights/live", token=token)
+        seen[:] = [(event["ts"], event["path"], event["stages"]) for event in live["events"]]
         paths = {event["path"] for event in live["events"]}
         stages = {stage for event in live["events"] for stage in event["stages"]}
         pages = {"/demo/", "/demo/products/2", "/demo/cart", "/demo/signup"}
         return pages <= paths and {"Landing", "Product", "Buy", "Signup"} <= stages and live
 
     live = wait_for(live_shows_the_visit, timeout=20)
-    assert live, "the visit did not reach the live view"
+    assert live, f"the visit did not reach the live view, which showed {seen}"
     assert live["visitors"] >= 1
     buyers_after = _api(demo_server, funnel, token=token)["stages"][2]["visitors"]
     assert buyers_after == buyers_before + 1
